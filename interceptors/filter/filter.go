@@ -1,0 +1,164 @@
+package filter
+
+import (
+	"context"
+	"strings"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
+)
+
+// Matcher reports whether a call matches. It is go-grpc-middleware's
+// selector.Matcher.
+type Matcher = selector.Matcher
+
+// MatchFunc adapts a function to a Matcher.
+type MatchFunc func(ctx context.Context, c interceptors.CallMeta) bool
+
+// Match calls f.
+func (f MatchFunc) Match(ctx context.Context, c interceptors.CallMeta) bool { return f(ctx, c) }
+
+// Service names of the standard services matched by HealthCheck and Reflection.
+const (
+	HealthService        = "grpc.health.v1.Health"
+	ReflectionService    = "grpc.reflection.v1.ServerReflection"
+	ReflectionServiceV1A = "grpc.reflection.v1alpha.ServerReflection"
+)
+
+// Split splits a full method "/pkg.Service/Method" into its service and method
+// without allocating. A string without the leading slash or the separating
+// slash gives ("unknown", "unknown"), as go-grpc-middleware does.
+func Split(fullMethod string) (service, method string) {
+	name := strings.TrimPrefix(fullMethod, "/")
+	if i := strings.Index(name, "/"); i >= 0 {
+		return name[:i], name[i+1:]
+	}
+	return "unknown", "unknown"
+}
+
+// Matches reports whether m matches the call to fullMethod. It builds the
+// CallMeta without allocating; m may be nil, which matches everything.
+func Matches(ctx context.Context, m Matcher, fullMethod string, isClient bool) bool {
+	if m == nil {
+		return true
+	}
+	svc, meth := Split(fullMethod)
+	return m.Match(ctx, interceptors.CallMeta{Service: svc, Method: meth, IsClient: isClient})
+}
+
+type serviceMatcher []string
+
+func (s serviceMatcher) Match(_ context.Context, c interceptors.CallMeta) bool {
+	for _, name := range s {
+		if c.Service == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Service matches calls to any of the named services (proto "package.Service"
+// names, without slashes). With no names it matches nothing.
+func Service(names ...string) Matcher {
+	return serviceMatcher(append([]string(nil), names...))
+}
+
+// HealthCheck matches every method of grpc.health.v1.Health (Check, Watch and
+// List).
+func HealthCheck() Matcher { return serviceMatcher{HealthService} }
+
+// Reflection matches both versions of the server reflection service.
+func Reflection() Matcher { return serviceMatcher{ReflectionService, ReflectionServiceV1A} }
+
+// SkipHealthCheck matches every call except health checks. It is the default
+// filter of grpckit's tracing, metrics and logging interceptors.
+func SkipHealthCheck() Matcher { return Not(HealthCheck()) }
+
+// SkipHealthAndReflection matches every call except health checks and server
+// reflection: the calls infrastructure makes rather than users.
+func SkipHealthAndReflection() Matcher {
+	return Not(serviceMatcher{HealthService, ReflectionService, ReflectionServiceV1A})
+}
+
+type methodKey struct{ service, method string }
+
+type methodMatcher []methodKey
+
+func (m methodMatcher) Match(_ context.Context, c interceptors.CallMeta) bool {
+	for _, k := range m {
+		if c.Method == k.method && c.Service == k.service {
+			return true
+		}
+	}
+	return false
+}
+
+// Method matches calls to any of the full methods ("/pkg.Service/Method"; the
+// leading slash may be left out). A name without a service/method separator
+// never matches. With no names it matches nothing.
+func Method(fullMethods ...string) Matcher {
+	m := make(methodMatcher, 0, len(fullMethods))
+	for _, fm := range fullMethods {
+		name := strings.TrimPrefix(fm, "/")
+		i := strings.Index(name, "/")
+		if i < 0 {
+			continue
+		}
+		m = append(m, methodKey{name[:i], name[i+1:]})
+	}
+	return m
+}
+
+type notMatcher struct{ m Matcher }
+
+func (n notMatcher) Match(ctx context.Context, c interceptors.CallMeta) bool {
+	return !n.m.Match(ctx, c)
+}
+
+// Not inverts m. Not(nil) matches nothing.
+func Not(m Matcher) Matcher {
+	if m == nil {
+		m = All()
+	}
+	return notMatcher{m}
+}
+
+type anyMatcher []Matcher
+
+func (a anyMatcher) Match(ctx context.Context, c interceptors.CallMeta) bool {
+	for _, m := range a {
+		if m.Match(ctx, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// Any matches when at least one of ms matches. Any() matches nothing; nil
+// matchers are ignored.
+func Any(ms ...Matcher) Matcher { return anyMatcher(compact(ms)) }
+
+type allMatcher []Matcher
+
+func (a allMatcher) Match(ctx context.Context, c interceptors.CallMeta) bool {
+	for _, m := range a {
+		if !m.Match(ctx, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// All matches when every one of ms matches. All() matches everything; nil
+// matchers are ignored.
+func All(ms ...Matcher) Matcher { return allMatcher(compact(ms)) }
+
+func compact(ms []Matcher) []Matcher {
+	out := make([]Matcher, 0, len(ms))
+	for _, m := range ms {
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,41 @@
+package metadata
+
+import (
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Error reports metadata that grpc-go would reject, drop or mangle. It converts
+// to a status with codes.InvalidArgument (status.Code and status.FromError see
+// it), so an interceptor can return it as it is.
+type Error struct {
+	// Key is the offending key, lower-cased as grpc-go would send it; empty
+	// when the problem is the argument count.
+	Key string
+	// Rule says what is wrong.
+	Rule string
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Key == "" && e.Rule != ruleEmptyKey {
+		return "metadata: " + e.Rule
+	}
+	return fmt.Sprintf("metadata: key %q: %s", e.Key, e.Rule)
+}
+
+// GRPCStatus returns the error as an InvalidArgument status.
+func (e *Error) GRPCStatus() *status.Status {
+	return status.New(codes.InvalidArgument, e.Error())
+}
+
+const (
+	ruleEmptyKey    = "empty key"
+	ruleKeyCharset  = "contains a character outside [0-9a-z-_.]"
+	ruleReserved    = "reserved for the gRPC transport, which drops or overrides it"
+	rulePseudo      = "pseudo-headers (starting with ':') are set by the transport"
+	ruleValuePrint  = "value contains a byte outside printable ASCII 0x20-0x7E (use a key ending in -bin for binary data)"
+	ruleBinarySuffx = "binary values need a key ending in -bin"
+)

@@ -1,0 +1,38 @@
+package metadata
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+)
+
+// Forward copies the values of the allowlisted keys from ctx's incoming
+// metadata to its outgoing metadata, so calls made with the returned context
+// carry them downstream. Keys are matched case-insensitively; keys that are
+// absent are skipped, and so are keys ValidateKey rejects (the incoming side
+// carries :authority, content-type and grpc-accept-encoding, which must never
+// be forwarded). Existing outgoing metadata is kept. With no matching key ctx
+// is returned as it is.
+func Forward(ctx context.Context, keys ...string) context.Context {
+	in, ok := metadata.FromIncomingContext(ctx)
+	if !ok || len(keys) == 0 {
+		return ctx
+	}
+	var kv []string
+	for _, k := range keys {
+		k = strings.ToLower(k)
+		if ValidateKey(k) != nil {
+			continue
+		}
+		for _, v := range in[k] {
+			if ValidateValue(k, v) == nil {
+				kv = append(kv, k, v)
+			}
+		}
+	}
+	if len(kv) == 0 {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, kv...)
+}

@@ -1,0 +1,69 @@
+package metadata
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+)
+
+// Pairs returns an MD from alternating keys and values, like grpc-go's
+// metadata.Pairs, but returns an *Error instead of panicking on an odd count,
+// and validates every key and value. Keys are lower-cased first, as grpc-go
+// does; repeated keys collect their values in order.
+func Pairs(kv ...string) (metadata.MD, error) {
+	if len(kv)%2 == 1 {
+		return nil, &Error{Rule: "odd number of key/value arguments (" + strconv.Itoa(len(kv)) + ")"}
+	}
+	md := make(metadata.MD, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k := strings.ToLower(kv[i])
+		if err := ValidateKey(k); err != nil {
+			return nil, err
+		}
+		if err := ValidateValue(k, kv[i+1]); err != nil {
+			return nil, err
+		}
+		md[k] = append(md[k], kv[i+1])
+	}
+	return md, nil
+}
+
+// AppendOutgoing validates kv like Pairs and then appends it to ctx's outgoing
+// metadata with grpc-go's AppendToOutgoingContext. On error ctx is returned
+// unchanged together with the error.
+func AppendOutgoing(ctx context.Context, kv ...string) (context.Context, error) {
+	if _, err := Pairs(kv...); err != nil {
+		return ctx, err
+	}
+	lower := make([]string, len(kv))
+	for i := range kv {
+		if i%2 == 0 {
+			lower[i] = strings.ToLower(kv[i])
+		} else {
+			lower[i] = kv[i]
+		}
+	}
+	return metadata.AppendToOutgoingContext(ctx, lower...), nil
+}
+
+// Incoming returns the first value of key in ctx's incoming metadata. The key
+// is matched case-insensitively, as metadata.ValueFromIncomingContext does.
+func Incoming(ctx context.Context, key string) (string, bool) {
+	vs := metadata.ValueFromIncomingContext(ctx, key)
+	if len(vs) == 0 {
+		return "", false
+	}
+	return vs[0], true
+}
+
+// First returns the first value of key in md; key is lower-cased before the
+// lookup. The bool is false when the key is absent or has no values.
+func First(md metadata.MD, key string) (string, bool) {
+	vs := md.Get(key)
+	if len(vs) == 0 {
+		return "", false
+	}
+	return vs[0], true
+}

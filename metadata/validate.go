@@ -1,0 +1,87 @@
+package metadata
+
+import (
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+)
+
+// binSuffix marks keys whose values are raw bytes, base64-encoded by the transport.
+const binSuffix = "-bin"
+
+// IsBinaryKey reports whether values of key are raw bytes (the key ends in -bin).
+func IsBinaryKey(key string) bool {
+	return len(key) > len(binSuffix) && strings.HasSuffix(key, binSuffix)
+}
+
+// ValidateKey reports whether key can be sent as it is: non-empty, only
+// [0-9a-z-_.], and not one of the keys the transport reserves (content-type,
+// user-agent, te, grpc-*, and pseudo-headers starting with ':'). Upper-case
+// letters are an error here; Pairs and AppendOutgoing lower-case before they
+// validate.
+func ValidateKey(key string) error {
+	if key == "" {
+		return &Error{Rule: ruleEmptyKey}
+	}
+	if key[0] == ':' {
+		return &Error{Key: key, Rule: rulePseudo}
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return &Error{Key: key, Rule: ruleKeyCharset}
+		}
+	}
+	if isReserved(key) {
+		return &Error{Key: key, Rule: ruleReserved}
+	}
+	return nil
+}
+
+// ValidateValue reports whether v can be sent under key: any bytes for a -bin
+// key, otherwise printable ASCII 0x20-0x7E only.
+func ValidateValue(key, v string) error {
+	if IsBinaryKey(key) {
+		return nil
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e {
+			return &Error{Key: key, Rule: ruleValuePrint}
+		}
+	}
+	return nil
+}
+
+// Validate checks every key and value of md with ValidateKey and
+// ValidateValue and returns the first problem as an *Error, in sorted key order
+// so the same MD always gives the same error. A nil or empty md is valid.
+func Validate(md metadata.MD) error {
+	var bad *Error
+	for k, vs := range md {
+		err := ValidateKey(k)
+		if err == nil {
+			for _, v := range vs {
+				if err = ValidateValue(k, v); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			if e := err.(*Error); bad == nil || e.Key < bad.Key {
+				bad = e
+			}
+		}
+	}
+	if bad == nil {
+		return nil
+	}
+	return bad
+}
+
+func isReserved(key string) bool {
+	switch key {
+	case "content-type", "user-agent", "te":
+		return true
+	}
+	return strings.HasPrefix(key, "grpc-")
+}

@@ -1,0 +1,177 @@
+package metadata_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	grpcmd "google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpckit/grpckit/metadata"
+)
+
+func TestPairs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		kv      []string
+		want    grpcmd.MD
+		wantErr string // substring; "" means no error
+	}{
+		{"empty", nil, grpcmd.MD{}, ""},
+		{"lower-cases keys", []string{"X-Request-ID", "abc"}, grpcmd.MD{"x-request-id": {"abc"}}, ""},
+		{"repeated key keeps order", []string{"k", "1", "K", "2"}, grpcmd.MD{"k": {"1", "2"}}, ""},
+		{"binary value", []string{"trace-bin", "\x00\xff"}, grpcmd.MD{"trace-bin": {"\x00\xff"}}, ""},
+		{"odd count", []string{"k"}, nil, "odd number of key/value arguments (1)"},
+		{"empty key", []string{"", "v"}, nil, "empty key"},
+		{"bad char", []string{"a b", "v"}, nil, `key "a b": contains a character outside [0-9a-z-_.]`},
+		{"non-ascii key", []string{"clé", "v"}, nil, "outside [0-9a-z-_.]"},
+		{"pseudo header", []string{":authority", "x"}, nil, `key ":authority": pseudo-headers`},
+		{"content-type", []string{"Content-Type", "x"}, nil, `key "content-type": reserved`},
+		{"user-agent", []string{"user-agent", "x"}, nil, "reserved"},
+		{"te", []string{"te", "trailers"}, nil, "reserved"},
+		{"grpc-timeout", []string{"grpc-timeout", "1S"}, nil, `key "grpc-timeout": reserved`},
+		{"newline in value", []string{"k", "a\nb"}, nil, `key "k": value contains a byte outside printable ASCII`},
+		{"del in value", []string{"k", "\x7f"}, nil, "printable ASCII"},
+		{"utf-8 value", []string{"k", "é"}, nil, "printable ASCII"},
+		{"bare -bin is not binary", []string{"-bin", "\x00"}, nil, "printable ASCII"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := metadata.Pairs(tt.kv...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Pairs(%q) error = %v, want containing %q", tt.kv, err, tt.wantErr)
+				}
+				if c := status.Code(err); c != codes.InvalidArgument {
+					t.Errorf("status.Code = %v, want InvalidArgument", c)
+				}
+				var me *metadata.Error
+				if !errors.As(err, &me) {
+					t.Errorf("error %T is not *metadata.Error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Pairs(%q) error = %v", tt.kv, err)
+			}
+			if !equalMD(got, tt.want) {
+				t.Errorf("Pairs(%q) = %v, want %v", tt.kv, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		md      grpcmd.MD
+		wantKey string // "" means valid
+	}{
+		{"nil", nil, ""},
+		{"ok", grpcmd.MD{"x-id": {"1"}, "a.b_c": {"v"}, "raw-bin": {"\x00"}}, ""},
+		{"upper-case literal", grpcmd.MD{"X-Id": {"1"}}, "X-Id"},
+		{"reserved grpc-", grpcmd.MD{"grpc-status": {"0"}}, "grpc-status"},
+		{"bad value", grpcmd.MD{"k": {"ok", "\t"}}, "k"},
+		{"first in key order", grpcmd.MD{"zz": {"\n"}, "Bad": {"v"}, "ok": {"v"}}, "Bad"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := metadata.Validate(tt.md)
+			if tt.wantKey == "" {
+				if err != nil {
+					t.Fatalf("Validate(%v) = %v, want nil", tt.md, err)
+				}
+				return
+			}
+			var me *metadata.Error
+			if !errors.As(err, &me) {
+				t.Fatalf("Validate(%v) = %v, want *metadata.Error", tt.md, err)
+			}
+			if me.Key != tt.wantKey {
+				t.Errorf("Validate(%v) names key %q, want %q (err %v)", tt.md, me.Key, tt.wantKey, err)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	md := grpcmd.MD{"authorization": {"Bearer x"}, "cookie": {"a", "b"}, "x-api-key": {"k"}, "x-id": {"1"}}
+	got := metadata.Redact(md, "X-API-Key")
+	want := grpcmd.MD{"authorization": {metadata.Redacted}, "cookie": {metadata.Redacted, metadata.Redacted}, "x-api-key": {metadata.Redacted}, "x-id": {"1"}}
+	if !equalMD(got, want) {
+		t.Errorf("Redact = %v, want %v", got, want)
+	}
+	if md["authorization"][0] != "Bearer x" {
+		t.Errorf("Redact modified its input: %v", md)
+	}
+	got["x-id"][0] = "changed"
+	if md["x-id"][0] != "1" {
+		t.Errorf("Redact's result shares slices with its input")
+	}
+	if metadata.Redact(nil) != nil {
+		t.Errorf("Redact(nil) != nil")
+	}
+}
+
+func TestHeaderSize(t *testing.T) {
+	t.Parallel()
+	md := grpcmd.MD{"abc": {"12345", ""}, "x-bin": {"\x00\x01\x02\x03"}}
+	// abc: (3+5+32) + (3+0+32); x-bin: 5 + base64(4 bytes, unpadded)=6 + 32.
+	if got, want := metadata.HeaderSize(md), 40+35+43; got != want {
+		t.Errorf("HeaderSize = %d, want %d", got, want)
+	}
+	big := grpcmd.MD{"k": {strings.Repeat("v", metadata.HeaderWarnSize)}}
+	if metadata.HeaderSize(big) <= metadata.HeaderWarnSize {
+		t.Errorf("HeaderSize of an 8 KiB value is not above HeaderWarnSize")
+	}
+}
+
+func TestBinary(t *testing.T) {
+	t.Parallel()
+	md := grpcmd.MD{}
+	raw := []byte{0, 1, 2, 0xfe, 0xff}
+	if err := metadata.SetBinary(md, "Trace-Bin", raw); err != nil {
+		t.Fatalf("SetBinary: %v", err)
+	}
+	if got := md["trace-bin"]; len(got) != 1 || got[0] != string(raw) {
+		t.Fatalf("stored %q, want raw bytes %q", got, raw)
+	}
+	got, ok := metadata.GetBinary(md, "trace-bin")
+	if !ok || string(got) != string(raw) {
+		t.Errorf("GetBinary = %q, %v; want %q, true", got, ok, raw)
+	}
+	if err := metadata.SetBinary(md, "trace", raw); err == nil || status.Code(err) != codes.InvalidArgument {
+		t.Errorf("SetBinary on a non -bin key = %v, want InvalidArgument", err)
+	}
+	if _, ok := metadata.GetBinary(grpcmd.MD{"trace": {"x"}}, "trace"); ok {
+		t.Errorf("GetBinary on a non -bin key returned ok")
+	}
+	if _, ok := metadata.GetBinary(md, "absent-bin"); ok {
+		t.Errorf("GetBinary on an absent key returned ok")
+	}
+}
+
+func equalMD(a, b grpcmd.MD) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, av := range a {
+		bv, ok := b[k]
+		if !ok || len(av) != len(bv) {
+			return false
+		}
+		for i := range av {
+			if av[i] != bv[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
