@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -21,7 +20,7 @@ import (
 type recorder struct {
 	testsrv.Service
 	got     chan grpcmd.MD
-	next    testgrpc.TestServiceClient
+	next    testpb.TestServiceClient
 	forward func(context.Context) context.Context
 }
 

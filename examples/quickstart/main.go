@@ -17,7 +17,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -56,7 +55,7 @@ func run(out io.Writer) error {
 			}
 			return resp, err
 		}))
-	testgrpc.RegisterTestServiceServer(srv, &testsrv.Service{})
+	testpb.RegisterTestServiceServer(srv, &testsrv.Service{})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	serveErr := make(chan error, 1)
@@ -72,7 +71,7 @@ func run(out io.Writer) error {
 		return err
 	}
 	defer conn.Close()
-	client := testgrpc.NewTestServiceClient(conn)
+	client := testpb.NewTestServiceClient(conn)
 
 	// 1. A unary call with validated metadata, including raw binary bytes.
 	md, err := metadata.Pairs("X-Request-ID", "req-42")

@@ -8,8 +8,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/test/bufconn"
 )
 
@@ -25,13 +25,13 @@ type Server struct {
 	GRPC     *grpc.Server
 	Health   *health.Server
 	Conn     *grpc.ClientConn
-	Client   testgrpc.TestServiceClient
+	Client   testpb.TestServiceClient
 }
 
 type config struct {
 	serverOpts []grpc.ServerOption
 	dialOpts   []grpc.DialOption
-	service    testgrpc.TestServiceServer
+	service    testpb.TestServiceServer
 	register   []func(*grpc.Server)
 	server     *grpc.Server
 }
@@ -50,7 +50,7 @@ func WithDialOptions(o ...grpc.DialOption) Option {
 }
 
 // WithService replaces the default *Service.
-func WithService(s testgrpc.TestServiceServer) Option {
+func WithService(s testpb.TestServiceServer) Option {
 	return func(c *config) { c.service = s }
 }
 
@@ -80,7 +80,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if s.GRPC == nil {
 		s.GRPC = grpc.NewServer(c.serverOpts...)
 	}
-	testgrpc.RegisterTestServiceServer(s.GRPC, c.service)
+	testpb.RegisterTestServiceServer(s.GRPC, c.service)
 	healthpb.RegisterHealthServer(s.GRPC, s.Health)
 	for _, f := range c.register {
 		f(s.GRPC)
@@ -95,7 +95,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		<-done
 	})
 	s.Conn = s.Dial(t, c.dialOpts...)
-	s.Client = testgrpc.NewTestServiceClient(s.Conn)
+	s.Client = testpb.NewTestServiceClient(s.Conn)
 	return s
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -31,12 +30,12 @@ const (
 // zero value is ready to use; ServerID is returned when a request sets
 // FillServerId. It is safe for concurrent use.
 type Service struct {
-	testgrpc.UnimplementedTestServiceServer
+	testpb.UnimplementedTestServiceServer
 	// ServerID names this instance in responses (FillServerId).
 	ServerID string
 }
 
-var _ testgrpc.TestServiceServer = (*Service)(nil)
+var _ testpb.TestServiceServer = (*Service)(nil)
 
 // EmptyCall returns an empty message.
 func (s *Service) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, error) {
@@ -70,7 +69,7 @@ func (s *Service) UnaryCall(ctx context.Context, in *testpb.SimpleRequest) (*tes
 }
 
 // StreamingOutputCall sends one response per response parameter.
-func (s *Service) StreamingOutputCall(in *testpb.StreamingOutputCallRequest, stream testgrpc.TestService_StreamingOutputCallServer) error {
+func (s *Service) StreamingOutputCall(in *testpb.StreamingOutputCallRequest, stream testpb.TestService_StreamingOutputCallServer) error {
 	if st := in.GetResponseStatus(); st != nil && st.Code != 0 {
 		return status.Error(codes.Code(st.Code), st.Message)
 	}
@@ -78,7 +77,7 @@ func (s *Service) StreamingOutputCall(in *testpb.StreamingOutputCallRequest, str
 }
 
 // StreamingInputCall sums the payload sizes it receives.
-func (s *Service) StreamingInputCall(stream testgrpc.TestService_StreamingInputCallServer) error {
+func (s *Service) StreamingInputCall(stream testpb.TestService_StreamingInputCallServer) error {
 	var sum int
 	for {
 		in, err := stream.Recv()
@@ -93,7 +92,7 @@ func (s *Service) StreamingInputCall(stream testgrpc.TestService_StreamingInputC
 }
 
 // FullDuplexCall answers each request as it arrives.
-func (s *Service) FullDuplexCall(stream testgrpc.TestService_FullDuplexCallServer) error {
+func (s *Service) FullDuplexCall(stream testpb.TestService_FullDuplexCallServer) error {
 	ctx := stream.Context()
 	echoMetadata(ctx, stream.SendHeader, stream.SetTrailer)
 	for {
@@ -114,7 +113,7 @@ func (s *Service) FullDuplexCall(stream testgrpc.TestService_FullDuplexCallServe
 }
 
 // HalfDuplexCall buffers every request, then answers them in order.
-func (s *Service) HalfDuplexCall(stream testgrpc.TestService_HalfDuplexCallServer) error {
+func (s *Service) HalfDuplexCall(stream testpb.TestService_HalfDuplexCallServer) error {
 	var buf []*testpb.StreamingOutputCallRequest
 	for {
 		in, err := stream.Recv()
