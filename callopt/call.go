@@ -1,0 +1,51 @@
+package callopt
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+)
+
+// Call describes one RPC to the hooks. Before-hooks see Method, Request (unary),
+// Start and the context; after-hooks see everything. A Call belongs to one RPC
+// and one goroutine at a time: hooks run one after another, never concurrently.
+type Call struct {
+	// Method is the full method, "/pkg.Service/Method".
+	Method string
+	// Request and Reply are the unary request and reply; nil on streams.
+	Request, Reply any
+	// Stream is the stream descriptor; nil on unary calls.
+	Stream *grpc.StreamDesc
+	// Err is the call's final error (a status error) or nil. Set before the
+	// after-hooks run.
+	Err error
+	// Header and Trailer are the response header and trailer; nil if the call
+	// never reached a server.
+	Header, Trailer metadata.MD
+	// Peer is the server the call went to; empty if none was picked.
+	Peer peer.Peer
+	// Start is when the interceptor started the call; Duration how long it
+	// took, set before the after-hooks run.
+	Start    time.Time
+	Duration time.Duration
+	// Options are extra grpc call options for this call; before-hooks may
+	// append to it (grpc.UseCompressor, grpc.CallContentSubtype, ...).
+	Options []grpc.CallOption
+
+	ctx context.Context
+}
+
+// Context returns the context the call will be made with.
+func (c *Call) Context() context.Context { return c.ctx }
+
+// SetContext replaces the context the call will be made with, for example to
+// add a deadline or outgoing metadata. Only before-hooks may call it; a nil ctx
+// is ignored.
+func (c *Call) SetContext(ctx context.Context) {
+	if ctx != nil {
+		c.ctx = ctx
+	}
+}

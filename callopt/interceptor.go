@@ -1,0 +1,138 @@
+package callopt
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// UnaryClientInterceptor runs the hooks of the callopt options among a unary
+// call's options and strips those options before calling the invoker. It must
+// be the outermost client interceptor so that after-hooks see the final
+// result. With no callopt option present it adds no allocation.
+func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if !hasOption(opts) {
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}
+		r := newRun(ctx, method, opts)
+		r.call.Request, r.call.Reply = req, reply
+		err := r.before()
+		if err == nil {
+			err = invoker(r.call.ctx, method, req, reply, cc, r.grpcOpts...)
+		}
+		r.finish(err)
+		return err
+	}
+}
+
+// StreamClientInterceptor runs the hooks of the callopt options among a
+// stream's options and strips those options before calling the streamer. The
+// after-hooks run from grpc.OnFinish, once the stream has ended on any path:
+// RecvMsg returned io.EOF or an error, the single response of a
+// client-streaming call arrived, the stream could not be created, or its
+// context was cancelled (an abandoned stream is covered without a goroutine of
+// ours). The stream is returned unwrapped. With no callopt option present it
+// adds no allocation.
+func StreamClientInterceptor() grpc.StreamClientInterceptor {
+	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		if !hasOption(opts) {
+			return streamer(ctx, desc, cc, method, opts...)
+		}
+		r := newRun(ctx, method, opts)
+		r.call.Stream = desc
+		if err := r.before(); err != nil {
+			r.finish(err)
+			return nil, err
+		}
+		r.grpcOpts = append(r.grpcOpts, grpc.OnFinish(r.finish))
+		cs, err := streamer(r.call.ctx, desc, cc, method, r.grpcOpts...)
+		if err != nil {
+			r.finish(err)
+			return nil, err
+		}
+		return cs, nil
+	}
+}
+
+func hasOption(opts []grpc.CallOption) bool {
+	for _, o := range opts {
+		if _, ok := o.(Option); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// run is the state of one call that carries callopt options.
+type run struct {
+	call     Call
+	hooks    []HookOption
+	grpcOpts []grpc.CallOption
+	cancel   context.CancelFunc
+	done     atomic.Bool
+}
+
+func newRun(ctx context.Context, method string, opts []grpc.CallOption) *run {
+	r := &run{call: Call{Method: method, Start: time.Now(), ctx: ctx}}
+	timeout, hasTimeout := time.Duration(0), false
+	r.grpcOpts = make([]grpc.CallOption, 0, len(opts)+3)
+	for _, o := range opts {
+		switch o := o.(type) {
+		case HookOption:
+			r.hooks = append(r.hooks, o)
+		case TimeoutOption:
+			timeout, hasTimeout = o.D, true
+		case Option:
+		default:
+			r.grpcOpts = append(r.grpcOpts, o)
+		}
+	}
+	if hasTimeout && timeout > 0 {
+		r.call.ctx, r.cancel = context.WithTimeout(ctx, timeout)
+	}
+	return r
+}
+
+// before runs the before-hooks in order and adds the options that fill Call.
+func (r *run) before() error {
+	for _, h := range r.hooks {
+		if h.before == nil {
+			continue
+		}
+		if err := h.before(&r.call); err != nil {
+			return toStatus(err)
+		}
+	}
+	r.grpcOpts = append(r.grpcOpts, r.call.Options...)
+	r.grpcOpts = append(r.grpcOpts, grpc.Header(&r.call.Header), grpc.Trailer(&r.call.Trailer), grpc.Peer(&r.call.Peer))
+	return nil
+}
+
+// finish runs the after-hooks exactly once and releases the timeout.
+func (r *run) finish(err error) {
+	if !r.done.CompareAndSwap(false, true) {
+		return
+	}
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.call.Err = err
+	r.call.Duration = time.Since(r.call.Start)
+	for _, h := range r.hooks {
+		if h.after != nil {
+			h.after(&r.call)
+		}
+	}
+}
+
+func toStatus(err error) error {
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return status.Error(codes.Internal, err.Error())
+}

@@ -1,0 +1,111 @@
+package callopt
+
+import (
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/grpckit/grpckit/metadata"
+)
+
+// Option is a grpc.CallOption understood by this package's interceptors. The
+// interface is sealed: the options are made by the functions below.
+type Option interface {
+	grpc.CallOption
+	callopt()
+}
+
+// HookOption runs a before and an after hook. Made by Hook.
+type HookOption struct {
+	grpc.EmptyCallOption
+	before func(*Call) error
+	after  func(*Call)
+}
+
+func (HookOption) callopt() {}
+
+// Hook returns an option that calls before before the call is made and after
+// once it has finished. Either may be nil. A non-nil error from before aborts
+// the call with that error as a status (a non-status error becomes
+// codes.Internal); the after-hooks still run, with Err set to it. Hooks from
+// default call options run before those given per call.
+func Hook(before func(*Call) error, after func(*Call)) Option {
+	return HookOption{before: before, after: after}
+}
+
+// TimeoutOption bounds the call's duration. Made by Timeout.
+type TimeoutOption struct {
+	grpc.EmptyCallOption
+	D time.Duration
+}
+
+func (TimeoutOption) callopt() {}
+
+// Timeout bounds the call to d from its start. When several Timeout options
+// apply, the last one wins, so a per-call Timeout overrides one in the default
+// call options. It never extends a deadline the caller's context already has.
+// d <= 0 cancels an earlier Timeout (the call then has only the context's own
+// deadline). On streams the timeout covers the whole stream.
+func Timeout(d time.Duration) Option { return TimeoutOption{D: d} }
+
+// Metadata appends key/value pairs to the outgoing metadata. The pairs are
+// checked with metadata.Pairs when the call starts: an odd count, an invalid or
+// reserved key, or a non-printable value fails the call with
+// codes.InvalidArgument before anything is sent.
+func Metadata(kv ...string) Option {
+	kv = append([]string(nil), kv...)
+	return HookOption{before: func(c *Call) error {
+		ctx, err := metadata.AppendOutgoing(c.ctx, kv...)
+		if err != nil {
+			return status.Errorf(codes.InvalidArgument, "callopt: Metadata: %v", err)
+		}
+		c.ctx = ctx
+		return nil
+	}}
+}
+
+// Capture copies the finished call into dst: method, error, header, trailer,
+// peer, start and duration (and request and reply on unary calls). Give each
+// call its own dst; a Capture in default call options would make every
+// concurrent call write the same Call. A nil dst does nothing.
+func Capture(dst *Call) Option {
+	return HookOption{after: func(c *Call) {
+		if dst != nil {
+			*dst = *c
+			dst.Options = nil
+			dst.ctx = nil
+		}
+	}}
+}
+
+// CompressAbove compresses a unary request with the named compressor only when
+// its encoded size is at least minBytes; smaller requests go uncompressed, as
+// connect-go's WithCompressMinBytes does (compressing 100 bytes costs more than
+// it saves). The size is proto.Size for protobuf messages; other request types
+// are never compressed by this option. An unregistered name fails the call with
+// codes.InvalidArgument. A request below the threshold is sent with the
+// identity encoding even when the default call options name a compressor. On
+// streams it does nothing, since grpc-go picks one
+// compressor per stream before any message is known.
+func CompressAbove(minBytes int, name string) Option {
+	return HookOption{before: func(c *Call) error {
+		if encoding.GetCompressor(name) == nil {
+			return status.Errorf(codes.InvalidArgument, "callopt: CompressAbove: no compressor registered as %q", name)
+		}
+		m, ok := c.Request.(proto.Message)
+		if c.Stream != nil {
+			return nil
+		}
+		if !ok || proto.Size(m) < minBytes {
+			c.Options = append(c.Options, grpc.UseCompressor(encoding.Identity))
+			return nil
+		}
+		c.Options = append(c.Options, grpc.UseCompressor(name))
+		return nil
+	}}
+}
+
