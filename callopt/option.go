@@ -108,4 +108,3 @@ func CompressAbove(minBytes int, name string) Option {
 		return nil
 	}}
 }
-
