@@ -34,6 +34,7 @@ type config struct {
 	service    testpb.TestServiceServer
 	register   []func(*grpc.Server)
 	server     *grpc.Server
+	noHealth   bool
 }
 
 // Option configures Start.
@@ -65,6 +66,12 @@ func WithServer(s *grpc.Server) Option {
 	return func(c *config) { c.server = s }
 }
 
+// WithoutHealth does not register the health service (Server.Health stays
+// set but unused), for servers that register their own.
+func WithoutHealth() Option {
+	return func(c *config) { c.noHealth = true }
+}
+
 // Start serves the TestService and the health service on a bufconn listener
 // and dials it. The server, listener and client are closed by t.Cleanup.
 func Start(t testing.TB, opts ...Option) *Server {
@@ -81,7 +88,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 		s.GRPC = grpc.NewServer(c.serverOpts...)
 	}
 	testpb.RegisterTestServiceServer(s.GRPC, c.service)
-	healthpb.RegisterHealthServer(s.GRPC, s.Health)
+	if !c.noHealth {
+		healthpb.RegisterHealthServer(s.GRPC, s.Health)
+	}
 	for _, f := range c.register {
 		f(s.GRPC)
 	}
