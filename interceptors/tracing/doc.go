@@ -1,0 +1,48 @@
+// Package tracing traces gRPC calls with OpenTelemetry or OpenTracing, as
+// client and server interceptors for unary calls and streams.
+//
+// One option set drives two backends. OpenTelemetry is the default, with the
+// global tracer provider and propagator looked up at call time; WithOpenTracing
+// switches to an OpenTracing tracer:
+//
+//	otel.SetTextMapPropagator(propagation.TraceContext{})
+//	srv := grpc.NewServer(
+//		grpc.ChainUnaryInterceptor(tracing.UnaryServerInterceptor()),
+//		grpc.ChainStreamInterceptor(tracing.StreamServerInterceptor()),
+//	)
+//	conn, err := grpc.NewClient(target,
+//		grpc.WithTransportCredentials(creds),
+//		grpc.WithChainUnaryInterceptor(tracing.UnaryClientInterceptor()),
+//		grpc.WithChainStreamInterceptor(tracing.StreamClientInterceptor()),
+//	)
+//
+// OpenTelemetry spans look like those of otelgrpc v0.72's stats handlers, so
+// dashboards keep working after a switch: name "pkg.Service/Method", kind
+// client or server, attributes rpc.system.name=grpc, rpc.method,
+// rpc.response.status_code (the code name, "NOT_FOUND") and server.address /
+// server.port (the client's target; the server's local address). A client span
+// has status Error for any non-OK code, a server span only for Unknown,
+// DeadlineExceeded, Unimplemented, Internal, Unavailable and DataLoss. Two
+// differences: the client span exists once per call rather than per attempt,
+// and it is in the context that inner interceptors see, so a logging
+// interceptor placed after tracing logs the trace and span ids. Do not also
+// install otelgrpc's stats handlers: every call would get two spans.
+//
+// OpenTracing spans follow grpc-opentracing's otgrpc: operation name the full
+// method, tags component=gRPC, span.kind, response_code, response_class, and
+// error=true on a client for any error and on a server for the server's
+// faults; a failed call also logs event=error with the message.
+// WithSpanInclusion and WithSpanDecorator are otgrpc's IncludingSpans and
+// SpanDecorator.
+//
+// By default health checks (grpc.health.v1.Health) are not traced; WithFilter
+// takes any filter.Matcher. A call the filter skips costs no allocation.
+//
+// A stream has one span, ended exactly once at its first terminal event,
+// including when the caller abandons a client stream and cancels its context;
+// no goroutine or finalizer is kept per stream.
+//
+// On a server, put panic recovery inside the tracing interceptor (grpckit's
+// serveropt does), so that a panic is recorded as Internal: a panic that
+// unwinds through the interceptor leaves its span unended.
+package tracing

@@ -1,0 +1,101 @@
+package tracing_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/opentracing/opentracing-go"
+	"github.com/opentracing/opentracing-go/mocktracer"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+
+	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/interceptors/tracing"
+)
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	var nilSDK *sdktrace.TracerProvider
+	var nilMock *mocktracer.MockTracer
+	for _, tc := range []struct {
+		name string
+		opts []tracing.Option
+		want string // substring of the error; "" for nil
+	}{
+		{"none", nil, ""},
+		{"all valid", []tracing.Option{
+			tracing.WithTracerProvider(sdktrace.NewTracerProvider()),
+			tracing.WithPropagators(propagation.TraceContext{}),
+			tracing.WithFilter(filter.All()),
+			tracing.WithMessageEvents(),
+			tracing.WithSpanInclusion(func(context.Context, string, any, any) bool { return true }),
+			tracing.WithSpanDecorator(func(context.Context, opentracing.Span, string, any, any, error) {}),
+			tracing.WithOTelSpanDecorator(func(context.Context, trace.Span, string, any, any, error) {}),
+			tracing.WithOpenTracing(mocktracer.New()),
+		}, ""},
+		{"empty service filter", []tracing.Option{tracing.WithFilter(filter.Service())}, ""},
+		{"nil provider", []tracing.Option{tracing.WithTracerProvider(nil)}, "tracing: WithTracerProvider: nil provider"},
+		{"typed nil provider", []tracing.Option{tracing.WithTracerProvider(nilSDK)}, "tracing: WithTracerProvider: nil provider"},
+		{"nil propagator", []tracing.Option{tracing.WithPropagators(nil)}, "tracing: WithPropagators: nil propagator"},
+		{"nil tracer", []tracing.Option{tracing.WithOpenTracing(nil)}, "tracing: WithOpenTracing: nil tracer"},
+		{"typed nil tracer", []tracing.Option{tracing.WithOpenTracing(nilMock)}, "tracing: WithOpenTracing: nil tracer"},
+		{"nil filter", []tracing.Option{tracing.WithFilter(nil)}, "tracing: WithFilter: nil matcher"},
+		{"nil inclusion", []tracing.Option{tracing.WithSpanInclusion(nil)}, "tracing: WithSpanInclusion: nil function"},
+		{"nil decorator", []tracing.Option{tracing.WithSpanDecorator(nil)}, "tracing: WithSpanDecorator: nil function"},
+		{"nil otel decorator", []tracing.Option{tracing.WithOTelSpanDecorator(nil)}, "tracing: WithOTelSpanDecorator: nil function"},
+		{"nil option", []tracing.Option{nil}, "tracing: nil Option"},
+		{"two bad", []tracing.Option{tracing.WithFilter(nil), tracing.WithPropagators(nil)}, "tracing: WithPropagators: nil propagator"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tracing.Validate(tc.opts...)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("Validate: got %v, want nil", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("Validate: got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestInvalidOptionsFallBack checks that the constructors ignore invalid
+// options instead of panicking, keeping the defaults and the valid options.
+func TestInvalidOptionsFallBack(t *testing.T) {
+	t.Parallel()
+	env := newOTel(t)
+	opts := append(env.options(),
+		nil,
+		tracing.WithTracerProvider(nil),
+		tracing.WithPropagators(nil),
+		tracing.WithOpenTracing(nil),
+		tracing.WithFilter(nil),
+		tracing.WithSpanInclusion(nil),
+		tracing.WithSpanDecorator(nil),
+	)
+	s := both(opts...).start(t)
+	if _, err := s.Client.EmptyCall(testContext(t), &testpb.Empty{}); err != nil {
+		t.Fatalf("EmptyCall: %v", err)
+	}
+	spans := env.waitSpans(t, 2)
+	checkLinked(t, spanOf(t, spans, trace.SpanKindClient), spanOf(t, spans, trace.SpanKindServer))
+}
+
+// TestBackendLastWins checks that the last of WithTracerProvider and
+// WithOpenTracing picks the backend.
+func TestBackendLastWins(t *testing.T) {
+	t.Parallel()
+	env := newOTel(t)
+	mt := mocktracer.New()
+	s := both(append([]tracing.Option{tracing.WithOpenTracing(mt)}, env.options()...)...).start(t)
+	if _, err := s.Client.EmptyCall(testContext(t), &testpb.Empty{}); err != nil {
+		t.Fatalf("EmptyCall: %v", err)
+	}
+	env.waitSpans(t, 2)
+	if got := len(mt.FinishedSpans()); got != 0 {
+		t.Errorf("OpenTracing spans: got %d, want 0", got)
+	}
+}

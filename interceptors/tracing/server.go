@@ -1,0 +1,67 @@
+package tracing
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+)
+
+// UnaryServerInterceptor returns an interceptor that gives each unary call
+// the filter accepts a server span, a child of the span context found in the
+// incoming metadata (a new root when there is none). The handler's context
+// holds the span. The span ends when the handler returns; its status is Error
+// only for the codes that are the server's fault (Unknown, DeadlineExceeded,
+// Unimplemented, Internal, Unavailable, DataLoss), as otelgrpc. The
+// interceptor is safe for concurrent use; invalid options are ignored (see
+// Validate).
+func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
+	c := newConfig(opts)
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		method := info.FullMethod
+		if !c.traced(ctx, method, false) {
+			return handler(ctx, req)
+		}
+		ctx, parent := c.extractServer(ctx)
+		if c.include != nil && !c.include(ctx, method, req, nil) {
+			return handler(ctx, req)
+		}
+		ctx, s := c.startServer(ctx, method, parent)
+		if c.messageEvents && s.otel != nil {
+			messageEvent(s.otel, attrMessageReceived, 1, req)
+		}
+		resp, err := handler(ctx, req)
+		var sent any
+		if err == nil {
+			sent = resp
+			if c.messageEvents && s.otel != nil {
+				messageEvent(s.otel, attrMessageSent, 1, resp)
+			}
+		}
+		c.end(ctx, s, false, method, req, sent, err)
+		return resp, err
+	}
+}
+
+// StreamServerInterceptor returns an interceptor that gives each stream the
+// filter accepts one server span, linked to its remote parent as
+// UnaryServerInterceptor does. The handler's stream returns a context holding
+// the span from Context(). The span ends exactly once, when the handler
+// returns. The interceptor is safe for concurrent use.
+func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
+	c := newConfig(opts)
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		method := info.FullMethod
+		ctx := ss.Context()
+		if !c.traced(ctx, method, false) {
+			return handler(srv, ss)
+		}
+		ctx, parent := c.extractServer(ctx)
+		if c.include != nil && !c.include(ctx, method, nil, nil) {
+			return handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
+		}
+		ctx, s := c.startServer(ctx, method, parent)
+		err := handler(srv, &serverStream{ServerStream: ss, ctx: ctx, span: s.otel, events: c.messageEvents})
+		c.end(ctx, s, false, method, nil, nil, err)
+		return err
+	}
+}
