@@ -1,0 +1,81 @@
+package deadline
+
+import (
+	"fmt"
+	"time"
+)
+
+// Option configures the server interceptors. Options are applied in order;
+// the last one of a kind wins.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	floor time.Duration
+	cap   time.Duration
+	def   time.Duration
+	err   error // the first invalid option
+}
+
+func (c *config) fail(format string, args ...any) {
+	if c.err == nil {
+		c.err = fmt.Errorf("deadline: "+format, args...)
+	}
+}
+
+// newConfig applies opts over the defaults. An invalid option is recorded and
+// skipped, so its field keeps the default.
+func newConfig(opts []Option) *config {
+	c := &config{}
+	for _, o := range opts {
+		if o == nil {
+			c.fail("nil option")
+			continue
+		}
+		o.apply(c)
+	}
+	return c
+}
+
+func duration(name string, d time.Duration, set func(*config)) Option {
+	return optionFunc(func(c *config) {
+		if d < 0 {
+			c.fail("%s: negative duration %v", name, d)
+			return
+		}
+		set(c)
+	})
+}
+
+// WithFloor makes the server reject, with codes.DeadlineExceeded and before
+// the handler runs, a call whose remaining deadline is below d: the client
+// would give up before the handler could answer. Calls without a deadline are
+// never rejected. Zero, the default, disables the check; a negative d is
+// invalid.
+func WithFloor(d time.Duration) Option {
+	return duration("WithFloor", d, func(c *config) { c.floor = d })
+}
+
+// WithCap bounds the handler's deadline to at most d from the moment the call
+// arrives, whatever the client asked for, including no deadline. Zero, the
+// default, leaves the deadline alone; a negative d is invalid.
+func WithCap(d time.Duration) Option {
+	return duration("WithCap", d, func(c *config) { c.cap = d })
+}
+
+// WithDefault gives a call whose client sent no deadline one of d from the
+// moment it arrives. Zero, the default, leaves such calls without a deadline;
+// a negative d is invalid.
+func WithDefault(d time.Duration) Option {
+	return duration("WithDefault", d, func(c *config) { c.def = d })
+}
+
+// Validate reports the first invalid option, naming it, or nil. The
+// interceptor constructors skip invalid options rather than fail, so builders
+// call Validate to report them.
+func Validate(opts ...Option) error {
+	return newConfig(opts).err
+}

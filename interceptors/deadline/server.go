@@ -1,0 +1,85 @@
+package deadline
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// UnaryServerInterceptor applies the floor, cap and default of opts to unary
+// calls. Without options it only calls the handler. Invalid options are
+// skipped (see Validate). It is safe for concurrent use.
+func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
+	c := newConfig(opts)
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ctx, cancel, err := c.bound(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if cancel != nil {
+			defer cancel()
+		}
+		return handler(ctx, req)
+	}
+}
+
+// StreamServerInterceptor applies the floor, cap and default of opts to
+// streams; the handler's stream reports the bounded context. Without options it
+// only calls the handler. Invalid options are skipped (see Validate). It is
+// safe for concurrent use.
+func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
+	c := newConfig(opts)
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		ctx, cancel, err := c.bound(ss.Context())
+		if err != nil {
+			return err
+		}
+		if cancel == nil {
+			return handler(srv, ss)
+		}
+		defer cancel()
+		return handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
+	}
+}
+
+// bound checks the floor and returns ctx with the default and cap applied. It
+// returns a nil cancel when ctx is unchanged.
+func (c *config) bound(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	if c.floor == 0 && c.cap == 0 && c.def == 0 {
+		return ctx, nil, nil
+	}
+	now := time.Now()
+	dl, ok := ctx.Deadline()
+	if ok && c.floor > 0 {
+		if left := dl.Sub(now); left < c.floor {
+			return nil, nil, status.Errorf(codes.DeadlineExceeded,
+				"deadline: %v left is below the server's minimum of %v", left.Round(time.Microsecond), c.floor)
+		}
+	}
+	target, has := dl, ok
+	if !has && c.def > 0 {
+		target, has = now.Add(c.def), true
+	}
+	if c.cap > 0 {
+		if limit := now.Add(c.cap); !has || limit.Before(target) {
+			target, has = limit, true
+		}
+	}
+	if !has || (ok && !target.Before(dl)) {
+		return ctx, nil, nil
+	}
+	ctx, cancel := context.WithDeadline(ctx, target)
+	return ctx, cancel, nil
+}
+
+// serverStream reports the bounded context to the handler.
+type serverStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+// Context returns the bounded context.
+func (s *serverStream) Context() context.Context { return s.ctx }

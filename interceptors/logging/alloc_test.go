@@ -1,0 +1,66 @@
+package logging_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+
+	"github.com/grpckit/grpckit/interceptors/logging"
+	"github.com/grpckit/grpckit/internal/testsrv"
+)
+
+// TestDisabledLevelAllocs: a call whose line is below the handler's level
+// costs no allocation in the interceptor.
+func TestDisabledLevelAllocs(t *testing.T) {
+	l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	srv := logging.UnaryServerInterceptor(l, logging.WithStartEvent(), logging.WithMetadata())
+	cl := logging.UnaryClientInterceptor(l, logging.WithStartEvent(), logging.WithMetadata())
+	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.testing.TestService/EmptyCall"}
+	handler := func(context.Context, any) (any, error) { return nil, nil }
+	invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() { _, _ = srv(ctx, nil, info, handler) }); n != 0 {
+		t.Errorf("server interceptor, level disabled: %v allocs per call, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = cl(ctx, info.FullMethod, nil, nil, nil, invoker) }); n != 0 {
+		t.Errorf("client interceptor, level disabled: %v allocs per call, want 0", n)
+	}
+}
+
+// TestAllocBudget: logging a unary call on both sides to a JSON handler adds
+// at most 20 allocations to the call over bufconn. It measures process-wide
+// allocations, so it does not run in parallel.
+func TestAllocBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures allocations of real calls")
+	}
+	const budget = 20
+	measure := func(opts ...testsrv.Option) float64 {
+		s := testsrv.Start(t, opts...)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		req := &testpb.Empty{}
+		call := func() {
+			if _, err := s.Client.EmptyCall(ctx, req); err != nil {
+				t.Fatalf("EmptyCall: %v", err)
+			}
+		}
+		call()
+		return testing.AllocsPerRun(300, call)
+	}
+	l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	bare := measure()
+	logged := measure(
+		testsrv.WithServerOptions(grpc.ChainUnaryInterceptor(logging.UnaryServerInterceptor(l))),
+		testsrv.WithDialOptions(grpc.WithChainUnaryInterceptor(logging.UnaryClientInterceptor(l))))
+	if extra := logged - bare; extra > budget {
+		t.Errorf("logging adds %.0f allocations per unary call (%.0f -> %.0f), want at most %d", extra, bare, logged, budget)
+	} else {
+		t.Logf("logging adds %.0f allocations per unary call (%.0f -> %.0f)", extra, bare, logged)
+	}
+}

@@ -1,0 +1,36 @@
+// Package logging logs gRPC calls with log/slog.
+//
+// The interceptors write one line per finished call, with the field names of
+// go-grpc-middleware's logging package so existing log queries keep working:
+//
+//	protocol=grpc grpc.component=server grpc.service=pkg.Service grpc.method=Get
+//	grpc.method_type=unary peer.address=10.0.0.7:51234 grpc.start_time=...
+//	grpc.request.deadline=... grpc.code=OK grpc.time_ms="0.412"
+//	trace_id=... span_id=...
+//
+// plus grpc.error on failure, trace_id and span_id when the context carries a
+// valid OpenTelemetry span, and the redacted request metadata with
+// WithMetadata. The level comes from the status code (WithLevels; by default
+// go-grpc-middleware's mapping, which differs between client and server).
+//
+//	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+//	srv := grpc.NewServer(
+//		grpc.ChainUnaryInterceptor(logging.UnaryServerInterceptor(logger)),
+//		grpc.ChainStreamInterceptor(logging.StreamServerInterceptor(logger)),
+//	)
+//	conn, err := grpc.NewClient(target,
+//		grpc.WithChainUnaryInterceptor(logging.UnaryClientInterceptor(logger, logging.WithMetadata())),
+//	)
+//
+// Unlike go-grpc-middleware's logging, which builds every field of every
+// event before its logger decides whether to write, these interceptors ask the
+// handler (slog.Handler.Enabled) first and build the attributes once, only for
+// lines that are written: a call whose line is below the handler's level costs
+// no allocation. Health checks are not logged by default (WithFilter), payloads
+// only with WithPayloads, and the "started call" line only with WithStartEvent.
+//
+// Client streams are logged when they end: RecvMsg returns an error (io.EOF
+// is OK), RecvMsg returns the single response of a stream without server
+// streaming, SendMsg fails with an error other than io.EOF, stream creation
+// fails, or the caller's context is done. No goroutine is started per stream.
+package logging

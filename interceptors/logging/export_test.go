@@ -1,0 +1,4 @@
+package logging
+
+// ExportMillis exposes millis to the black-box tests.
+var ExportMillis = millis

@@ -1,0 +1,172 @@
+package logging
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+	grpcmd "google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+
+	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/metadata"
+)
+
+// Field names and messages, as go-grpc-middleware v2 logging writes them
+// (logging.go, interceptors.go, options.go), plus trace_id, span_id and
+// grpc.request.metadata.
+const (
+	keyProtocol        = "protocol"
+	keyComponent       = "grpc.component"
+	keyService         = "grpc.service"
+	keyMethod          = "grpc.method"
+	keyMethodType      = "grpc.method_type"
+	keyPeerAddress     = "peer.address"
+	keyStartTime       = "grpc.start_time"
+	keyDeadline        = "grpc.request.deadline"
+	keyCode            = "grpc.code"
+	keyError           = "grpc.error"
+	keyTimeMS          = "grpc.time_ms"
+	keyRequestContent  = "grpc.request.content"
+	keyResponseContent = "grpc.response.content"
+	keyMetadata        = "grpc.request.metadata"
+	keyTraceID         = "trace_id"
+	keySpanID          = "span_id"
+
+	msgStarted  = "started call"
+	msgFinished = "finished call"
+
+	// timestampFormat is go-grpc-middleware's default (WithTimestampFormat).
+	timestampFormat = time.RFC3339
+)
+
+// Method types (grpc.method_type).
+const (
+	typeUnary        = "unary"
+	typeClientStream = "client_stream"
+	typeServerStream = "server_stream"
+	typeBidiStream   = "bidi_stream"
+)
+
+func methodType(clientStreams, serverStreams bool) string {
+	switch {
+	case clientStreams && !serverStreams:
+		return typeClientStream
+	case !clientStreams && serverStreams:
+		return typeServerStream
+	default:
+		return typeBidiStream
+	}
+}
+
+// maxAttrs is the most attributes one line has; attributes are built in a
+// stack array of this size.
+const maxAttrs = 16
+
+// call is what a line needs to know about its call.
+type call struct {
+	service, method string
+	typ             string
+	start           time.Time
+}
+
+func newCall(fullMethod, typ string) call {
+	svc, m := filter.Split(fullMethod)
+	return call{service: svc, method: m, typ: typ, start: time.Now()}
+}
+
+// common appends the fields every line of the call carries.
+func (g *logger) common(ctx context.Context, attrs []slog.Attr, c *call) []slog.Attr {
+	attrs = append(attrs,
+		slog.String(keyProtocol, "grpc"),
+		slog.String(keyComponent, g.component),
+		slog.String(keyService, c.service),
+		slog.String(keyMethod, c.method),
+		slog.String(keyMethodType, c.typ),
+	)
+	if !g.isClient {
+		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+			attrs = append(attrs, slog.String(keyPeerAddress, p.Addr.String()))
+		}
+	}
+	attrs = append(attrs, slog.String(keyStartTime, c.start.Format(timestampFormat)))
+	if dl, ok := ctx.Deadline(); ok {
+		attrs = append(attrs, slog.String(keyDeadline, dl.Format(timestampFormat)))
+	}
+	return attrs
+}
+
+// ctxAttrs appends the request metadata (with WithMetadata) and the span ids.
+func (g *logger) ctxAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
+	if g.metadata {
+		var md grpcmd.MD
+		if g.isClient {
+			md, _ = grpcmd.FromOutgoingContext(ctx)
+		} else {
+			md, _ = grpcmd.FromIncomingContext(ctx)
+		}
+		if md != nil {
+			attrs = append(attrs, slog.Any(keyMetadata, metadata.Redact(md, g.redact...)))
+		}
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		attrs = append(attrs, slog.String(keyTraceID, sc.TraceID().String()), slog.String(keySpanID, sc.SpanID().String()))
+	}
+	return attrs
+}
+
+// millis formats d as go-grpc-middleware's DurationToTimeMillisFields does
+// (fmt's %v of a float32 number of milliseconds, microsecond precision), so
+// the field keeps its type (a string) in log stores.
+func millis(d time.Duration) string {
+	ms := float32(d.Nanoseconds()/1000) / 1000
+	var b [24]byte
+	return string(strconv.AppendFloat(b[:0], float64(ms), 'g', -1, 32))
+}
+
+// started logs "started call" when the level of codes.OK is enabled.
+func (g *logger) started(ctx context.Context, c *call) {
+	lvl := g.levels(codes.OK)
+	if !g.l.Enabled(ctx, lvl) {
+		return
+	}
+	var buf [maxAttrs]slog.Attr
+	attrs := g.common(ctx, buf[:0], c)
+	attrs = g.ctxAttrs(ctx, attrs)
+	g.l.LogAttrs(ctx, lvl, msgStarted, attrs...)
+}
+
+// finished logs "finished call" for a call that ended with err and code,
+// when the code's level is enabled.
+func (g *logger) finished(ctx context.Context, c *call, err error, code codes.Code) {
+	lvl := g.levels(code)
+	if !g.l.Enabled(ctx, lvl) {
+		return
+	}
+	var buf [maxAttrs]slog.Attr
+	attrs := g.common(ctx, buf[:0], c)
+	attrs = append(attrs, slog.String(keyCode, code.String()))
+	if err != nil {
+		attrs = append(attrs, slog.String(keyError, err.Error()))
+	}
+	attrs = append(attrs, slog.String(keyTimeMS, millis(time.Since(c.start))))
+	attrs = g.ctxAttrs(ctx, attrs)
+	g.l.LogAttrs(ctx, lvl, msgFinished, attrs...)
+}
+
+// payload logs one message under key ("grpc.request.content" or
+// "grpc.response.content") at the level of codes.OK.
+func (g *logger) payload(ctx context.Context, c *call, msg, key string, m any) {
+	lvl := g.levels(codes.OK)
+	if !g.l.Enabled(ctx, lvl) {
+		return
+	}
+	var buf [maxAttrs]slog.Attr
+	attrs := g.common(ctx, buf[:0], c)
+	attrs = append(attrs, slog.Any(key, payload{m}))
+	attrs = g.ctxAttrs(ctx, attrs)
+	g.l.LogAttrs(ctx, lvl, msg, attrs...)
+}

@@ -1,0 +1,113 @@
+package logging
+
+import (
+	"fmt"
+	"log/slog"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/grpckit/grpckit/interceptors/filter"
+)
+
+// Option configures the interceptors. Options are applied in order; the last
+// one of a kind wins.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	filter   filter.Matcher
+	levels   func(codes.Code) slog.Level // nil: the side's default
+	payloads bool
+	metadata bool
+	redact   []string
+	start    bool
+	err      error // the first invalid option
+}
+
+func (c *config) fail(format string, args ...any) {
+	if c.err == nil {
+		c.err = fmt.Errorf("logging: "+format, args...)
+	}
+}
+
+// newConfig applies opts over the defaults. An invalid option is recorded and
+// skipped, so its field keeps the default.
+func newConfig(l *slog.Logger, opts []Option) *config {
+	c := &config{filter: filter.SkipHealthCheck()}
+	if l == nil {
+		c.fail("nil logger")
+	}
+	for _, o := range opts {
+		if o == nil {
+			c.fail("nil option")
+			continue
+		}
+		o.apply(c)
+	}
+	return c
+}
+
+// WithFilter logs only the calls m matches. The default is
+// filter.SkipHealthCheck(): every call except grpc.health.v1.Health. A nil m
+// is invalid; pass filter.All() to log everything.
+func WithFilter(m filter.Matcher) Option {
+	return optionFunc(func(c *config) {
+		if m == nil {
+			c.fail("WithFilter: nil matcher")
+			return
+		}
+		c.filter = m
+	})
+}
+
+// WithLevels chooses the level of a call's lines from its status code. The
+// default is DefaultServerCodeToLevel on servers and DefaultClientCodeToLevel
+// on clients, go-grpc-middleware's mappings. f must be safe for concurrent
+// use; a nil f is invalid.
+func WithLevels(f func(codes.Code) slog.Level) Option {
+	return optionFunc(func(c *config) {
+		if f == nil {
+			c.fail("WithLevels: nil function")
+			return
+		}
+		c.levels = f
+	})
+}
+
+// WithPayloads also logs every message, as go-grpc-middleware's PayloadReceived
+// and PayloadSent events do: "request received" and "response sent" on
+// servers, "request sent" and "response received" on clients, with the
+// message in grpc.request.content or grpc.response.content (protojson for
+// protobuf messages). Messages can hold secrets and be large. Off by default.
+func WithPayloads() Option {
+	return optionFunc(func(c *config) { c.payloads = true })
+}
+
+// WithMetadata adds the request metadata (incoming on servers, outgoing on
+// clients) as grpc.request.metadata, with the values of
+// metadata.DefaultRedactKeys and of redactKeys (case-insensitive) replaced by
+// metadata.Redacted. Off by default.
+func WithMetadata(redactKeys ...string) Option {
+	keys := append([]string(nil), redactKeys...)
+	return optionFunc(func(c *config) {
+		c.metadata = true
+		c.redact = keys
+	})
+}
+
+// WithStartEvent also logs "started call" when a call starts, at the level of
+// codes.OK. By default only "finished call" is logged.
+func WithStartEvent() Option {
+	return optionFunc(func(c *config) { c.start = true })
+}
+
+// Validate reports a nil logger or the first invalid option, naming it, or
+// nil. The interceptor constructors use slog.Default() for a nil logger and
+// skip invalid options rather than fail, so builders call Validate to report
+// them.
+func Validate(l *slog.Logger, opts ...Option) error {
+	return newConfig(l, opts).err
+}

@@ -1,0 +1,108 @@
+package metrics
+
+import (
+	"context"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpckit/grpckit/interceptors/filter"
+)
+
+// UnaryClientInterceptor records rpc.client.call.duration for every unary
+// call the filter matches, retries included, with server.address and
+// server.port taken from the connection's target. Invalid options are skipped
+// (see Validate). It is safe for concurrent use.
+func UnaryClientInterceptor(opts ...Option) grpc.UnaryClientInterceptor {
+	r := newRecorder(newConfig(opts), true)
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if !filter.Matches(ctx, r.filter, method, true) {
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}
+		start := time.Now()
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		r.record(ctx, cc, method, status.Code(err), start)
+		return err
+	}
+}
+
+// StreamClientInterceptor records rpc.client.call.duration for every stream
+// the filter matches, once, at the stream's first terminal event: RecvMsg
+// returns an error (io.EOF counts as OK), RecvMsg returns the single response
+// of a stream without server streaming, SendMsg fails with an error other than
+// io.EOF, stream creation fails, or the caller's context is done (recorded as
+// Canceled or DeadlineExceeded). No goroutine is started per stream: the
+// context is watched with context.AfterFunc, released when the stream ends.
+// Invalid options are skipped (see Validate). It is safe for concurrent use.
+func StreamClientInterceptor(opts ...Option) grpc.StreamClientInterceptor {
+	r := newRecorder(newConfig(opts), true)
+	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		if !filter.Matches(ctx, r.filter, method, true) {
+			return streamer(ctx, desc, cc, method, opts...)
+		}
+		start := time.Now()
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil {
+			r.record(ctx, cc, method, status.Code(err), start)
+			return nil, err
+		}
+		s := &clientStream{ClientStream: cs, r: r, ctx: ctx, cc: cc, method: method, start: start, serverStreams: desc.ServerStreams}
+		s.stop = context.AfterFunc(ctx, s.cancelled)
+		return s, nil
+	}
+}
+
+// clientStream records its call once, on the first terminal event.
+type clientStream struct {
+	grpc.ClientStream
+	r             *recorder
+	ctx           context.Context
+	cc            *grpc.ClientConn
+	method        string
+	start         time.Time
+	serverStreams bool
+	stop          func() bool // releases the AfterFunc; set before the stream is shared
+	done          atomic.Bool
+}
+
+func (s *clientStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err != nil || !s.serverStreams {
+		s.finish(err)
+	}
+	return err
+}
+
+func (s *clientStream) SendMsg(m any) error {
+	err := s.ClientStream.SendMsg(m)
+	if err != nil && err != io.EOF {
+		s.finish(err)
+	}
+	return err
+}
+
+// finish records the end of the stream from the caller's goroutine.
+func (s *clientStream) finish(err error) {
+	if s.done.Swap(true) {
+		return
+	}
+	s.stop()
+	code := codes.OK
+	if err != io.EOF {
+		code = status.Code(err)
+	}
+	s.r.record(s.ctx, s.cc, s.method, code, s.start)
+}
+
+// cancelled records the end of the stream when the caller's context is done
+// first. It runs in the AfterFunc goroutine and must not touch s.stop.
+func (s *clientStream) cancelled() {
+	if s.done.Swap(true) {
+		return
+	}
+	s.r.record(s.ctx, s.cc, s.method, status.FromContextError(s.ctx.Err()).Code(), s.start)
+}

@@ -1,0 +1,29 @@
+// Package metrics records OpenTelemetry metrics for gRPC calls with the names
+// and attributes otelgrpc v0.72 uses by default, so dashboards keep working
+// when a service moves from otelgrpc's stats handlers to these interceptors.
+//
+// Each call is measured once, as a histogram in seconds:
+// rpc.server.call.duration on the server, rpc.client.call.duration on the
+// client, with rpc.system.name=grpc, rpc.method ("pkg.Service/Method"),
+// rpc.response.status_code (the code name, "NOT_FOUND"), error.type (the code
+// name) when the call failed, and server.address/server.port on the client.
+// Health checks are not measured by default.
+//
+//	srv := grpc.NewServer(
+//		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor()),
+//		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor()),
+//	)
+//	conn, err := grpc.NewClient(target,
+//		grpc.WithChainUnaryInterceptor(metrics.UnaryClientInterceptor(metrics.WithMeterProvider(mp))),
+//		grpc.WithChainStreamInterceptor(metrics.StreamClientInterceptor(metrics.WithMeterProvider(mp))),
+//	)
+//
+// Attribute sets are built once per method and status code, so recording a
+// call allocates nothing in this package. Client streams are measured up to
+// their first terminal event (see StreamClientInterceptor) without a goroutine
+// per stream.
+//
+// The client interceptors measure a logical call, retries included, where
+// otelgrpc's client stats handler measures each attempt. Do not use both on
+// the same calls: the durations would be recorded twice.
+package metrics

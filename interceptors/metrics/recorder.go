@@ -1,0 +1,122 @@
+package metrics
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/rpcconv"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	"github.com/grpckit/grpckit/interceptors/filter"
+)
+
+// maxCached bounds the methods (times client targets) whose attribute sets
+// are kept. Servers with an UnknownServiceHandler see client-chosen method
+// names; past the bound each call builds its set (and allocates) instead.
+const maxCached = 1024
+
+// recorder records call durations on one histogram.
+type recorder struct {
+	hist     metric.Float64Histogram
+	filter   filter.Matcher
+	isClient bool
+
+	mu    sync.Mutex                     // serialises writers of cache
+	cache atomic.Pointer[map[key]*entry] // copy on write: readers never lock
+}
+
+// key identifies an entry: the client's target as given to grpc.NewClient
+// (empty on servers) and the full method.
+type key struct{ target, method string }
+
+// entry holds one prepared record option per status code.
+type entry struct {
+	opts [numCodes][]metric.RecordOption
+	base []attribute.KeyValue // for codes without a canonical name
+}
+
+func newRecorder(c *config, isClient bool) *recorder {
+	meter := c.provider.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
+	bounds := metric.WithExplicitBucketBoundaries(buckets...)
+	var (
+		hist metric.Float64Histogram
+		err  error
+	)
+	if isClient {
+		var d rpcconv.ClientCallDuration
+		d, err = rpcconv.NewClientCallDuration(meter, bounds)
+		hist = d.Inst()
+	} else {
+		var d rpcconv.ServerCallDuration
+		d, err = rpcconv.NewServerCallDuration(meter, bounds)
+		hist = d.Inst()
+	}
+	if err != nil {
+		otel.Handle(err) // hist is then a no-op instrument
+	}
+	r := &recorder{hist: hist, filter: c.filter, isClient: isClient}
+	r.cache.Store(&map[key]*entry{})
+	return r
+}
+
+// record records the duration since start of a call to method that ended
+// with code. cc is the client's connection, nil on servers.
+func (r *recorder) record(ctx context.Context, cc *grpc.ClientConn, method string, code codes.Code, start time.Time) {
+	if !r.hist.Enabled(ctx) {
+		return
+	}
+	elapsed := time.Since(start).Seconds()
+	e := r.entry(cc, method)
+	if int(code) < numCodes {
+		r.hist.Record(ctx, elapsed, e.opts[code]...)
+		return
+	}
+	attrs := append(append([]attribute.KeyValue(nil), e.base...), statusAttrs(code, r.isClient)...)
+	r.hist.Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+}
+
+func (r *recorder) entry(cc *grpc.ClientConn, method string) *entry {
+	k := key{method: method}
+	if cc != nil {
+		k.target = cc.Target()
+	}
+	if e, ok := (*r.cache.Load())[k]; ok {
+		return e
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := *r.cache.Load()
+	if e, ok := old[k]; ok {
+		return e
+	}
+	e := r.newEntry(cc, method)
+	if len(old) < maxCached {
+		m := make(map[key]*entry, len(old)+1)
+		for k, v := range old {
+			m[k] = v
+		}
+		m[k] = e
+		r.cache.Store(&m)
+	}
+	return e
+}
+
+func (r *recorder) newEntry(cc *grpc.ClientConn, method string) *entry {
+	base := methodAttrs(method)
+	if cc != nil {
+		base = append(base, serverAddrAttrs(cc.CanonicalTarget())...)
+	}
+	e := &entry{base: base}
+	for c := range numCodes {
+		attrs := append(append([]attribute.KeyValue(nil), base...), statusAttrs(codes.Code(c), r.isClient)...)
+		e.opts[c] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+	}
+	return e
+}
