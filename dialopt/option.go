@@ -1,0 +1,213 @@
+package dialopt
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/grpckit/grpckit/interceptors/logging"
+	"github.com/grpckit/grpckit/interceptors/metrics"
+	"github.com/grpckit/grpckit/interceptors/tracing"
+)
+
+// Option configures New and NewClient. The interface is sealed: options are
+// made by the With functions of this package.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	creds       credentials.TransportCredentials
+	tracing     []tracing.Option
+	tracingOn   bool
+	metrics     []metrics.Option
+	metricsOn   bool
+	logger      *slog.Logger
+	logOpts     []logging.Option
+	loggingOn   bool
+	timeout     time.Duration
+	timeoutOn   bool
+	codec       string
+	compressor  string
+	callOpts    []grpc.CallOption
+	methods     []MethodConfig
+	lb          string
+	maxAttempts int
+	keepalive   *keepalive.ClientParameters
+	unary       []grpc.UnaryClientInterceptor
+	stream      []grpc.StreamClientInterceptor
+	dialOpts    []grpc.DialOption
+	errs        []error
+}
+
+func (c *config) fail(option, format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("dialopt: %s: %s", option, fmt.Sprintf(format, args...)))
+}
+
+// WithInsecure sends calls in plaintext (insecure.NewCredentials). grpc-go
+// refuses to dial without some transport security, so New requires either
+// WithInsecure or WithTransportCredentials.
+func WithInsecure() Option {
+	return optionFunc(func(c *config) { c.creds = insecure.NewCredentials() })
+}
+
+// WithTransportCredentials secures the connection with creds (TLS, ALTS, ...).
+// A nil creds is an error.
+func WithTransportCredentials(creds credentials.TransportCredentials) Option {
+	return optionFunc(func(c *config) {
+		if creds == nil {
+			c.fail("WithTransportCredentials", "nil credentials")
+			return
+		}
+		c.creds = creds
+	})
+}
+
+// WithTracing adds grpckit's tracing client interceptors (OpenTelemetry by
+// default; see the tracing package for the options). Health checks are not
+// traced unless tracing.WithFilter says otherwise. Do not combine it with
+// otelgrpc's stats handler: every call would get two client spans.
+func WithTracing(opts ...tracing.Option) Option {
+	return optionFunc(func(c *config) {
+		if err := tracing.Validate(opts...); err != nil {
+			c.fail("WithTracing", "%v", err)
+			return
+		}
+		c.tracing, c.tracingOn = opts, true
+	})
+}
+
+// WithMetrics adds grpckit's OpenTelemetry metrics client interceptors
+// (rpc.client.call.duration).
+func WithMetrics(opts ...metrics.Option) Option {
+	return optionFunc(func(c *config) {
+		if err := metrics.Validate(opts...); err != nil {
+			c.fail("WithMetrics", "%v", err)
+			return
+		}
+		c.metrics, c.metricsOn = opts, true
+	})
+}
+
+// WithLogging adds grpckit's slog client interceptors, writing to l. A nil l is
+// an error.
+func WithLogging(l *slog.Logger, opts ...logging.Option) Option {
+	return optionFunc(func(c *config) {
+		if err := logging.Validate(l, opts...); err != nil {
+			c.fail("WithLogging", "%v", err)
+			return
+		}
+		c.logger, c.logOpts, c.loggingOn = l, opts, true
+	})
+}
+
+// WithDefaultTimeout bounds every call whose context has no deadline to d (the
+// option grpc-go issue #2130 asks for). callopt.Timeout overrides it per call.
+// d must be positive.
+func WithDefaultTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.fail("WithDefaultTimeout", "timeout must be positive, got %v", d)
+			return
+		}
+		c.timeout, c.timeoutOn = d, true
+	})
+}
+
+// WithCodec makes name the default content-subtype (grpc.CallContentSubtype),
+// so requests go as application/grpc+name. The codec must be registered with
+// grpc-go's encoding registry (import grpckit's codec package for "json").
+// Names are matched lower-case, as grpc-go does.
+func WithCodec(name string) Option {
+	return optionFunc(func(c *config) { c.codec = strings.ToLower(name) })
+}
+
+// WithCompressor makes name the default request compressor
+// (grpc.UseCompressor). It must be registered (import grpckit's compress
+// package for "zstd", "snappy" and its "gzip").
+func WithCompressor(name string) Option {
+	return optionFunc(func(c *config) { c.compressor = name })
+}
+
+// WithDefaultCallOptions adds call options to every call. grpc.Header,
+// grpc.Trailer and grpc.Peer are rejected: they write through one pointer that
+// every concurrent call would share.
+func WithDefaultCallOptions(opts ...grpc.CallOption) Option {
+	return optionFunc(func(c *config) {
+		for i, o := range opts {
+			switch o.(type) {
+			case grpc.HeaderCallOption, grpc.TrailerCallOption, grpc.PeerCallOption:
+				c.fail("WithDefaultCallOptions", "option %d is %T: its pointer would be shared by every concurrent call; pass it per call", i, o)
+				return
+			case nil:
+				c.fail("WithDefaultCallOptions", "option %d is nil", i)
+				return
+			}
+		}
+		c.callOpts = append(c.callOpts, opts...)
+	})
+}
+
+// WithKeepalive sends HTTP/2 pings on idle connections. grpc-go raises a Time
+// below 10s to 10s with only a log line, so such a Time is an error here, as
+// is a non-positive Timeout. Servers must permit the rate: pair it with
+// serveropt.WithKeepalive, whose enforcement MinTime must not exceed p.Time,
+// or the server answers with GOAWAY too_many_pings.
+func WithKeepalive(p keepalive.ClientParameters) Option {
+	return optionFunc(func(c *config) {
+		if p.Time < 10*time.Second {
+			c.fail("WithKeepalive", "Time %v is below grpc-go's 10s minimum (it would be raised silently)", p.Time)
+			return
+		}
+		if p.Timeout <= 0 {
+			c.fail("WithKeepalive", "Timeout must be positive, got %v", p.Timeout)
+			return
+		}
+		c.keepalive = &p
+	})
+}
+
+// WithUnaryInterceptors appends user interceptors; they run inside grpckit's
+// (callopt, deadline, tracing, metrics, logging), first given = outermost.
+func WithUnaryInterceptors(i ...grpc.UnaryClientInterceptor) Option {
+	return optionFunc(func(c *config) {
+		for n, f := range i {
+			if f == nil {
+				c.fail("WithUnaryInterceptors", "interceptor %d is nil", n)
+				return
+			}
+		}
+		c.unary = append(c.unary, i...)
+	})
+}
+
+// WithStreamInterceptors appends user stream interceptors, as
+// WithUnaryInterceptors.
+func WithStreamInterceptors(i ...grpc.StreamClientInterceptor) Option {
+	return optionFunc(func(c *config) {
+		for n, f := range i {
+			if f == nil {
+				c.fail("WithStreamInterceptors", "interceptor %d is nil", n)
+				return
+			}
+		}
+		c.stream = append(c.stream, i...)
+	})
+}
+
+// WithDialOptions appends raw grpc dial options after everything this package
+// builds, so they win where grpc-go lets the last option win. It is the escape
+// hatch: nothing in it is validated. Interceptors given here with
+// grpc.WithUnaryInterceptor would replace grpckit's; use
+// WithUnaryInterceptors instead.
+func WithDialOptions(o ...grpc.DialOption) Option {
+	return optionFunc(func(c *config) { c.dialOpts = append(c.dialOpts, o...) })
+}
