@@ -15,8 +15,7 @@ import (
 // be forwarded). Existing outgoing metadata is kept. With no matching key ctx
 // is returned as it is.
 func Forward(ctx context.Context, keys ...string) context.Context {
-	in, ok := metadata.FromIncomingContext(ctx)
-	if !ok || len(keys) == 0 {
+	if len(keys) == 0 {
 		return ctx
 	}
 	var kv []string
@@ -25,7 +24,8 @@ func Forward(ctx context.Context, keys ...string) context.Context {
 		if ValidateKey(k) != nil {
 			continue
 		}
-		for _, v := range in[k] {
+		// One key at a time: FromIncomingContext would copy the whole MD.
+		for _, v := range metadata.ValueFromIncomingContext(ctx, k) {
 			if ValidateValue(k, v) == nil {
 				kv = append(kv, k, v)
 			}
