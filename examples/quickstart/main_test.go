@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
@@ -14,21 +15,43 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // README's first command stays true.
 func TestQuickstart(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(&out); err != nil {
+	if err := run(context.Background(), &lockedWriter{w: &out}, false); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
+	got := out.String()
 	for _, want := range []string{
-		"x-request-id=req-42 client-bin=ca fe 00 01  code=OK",
-		`invalid metadata refused locally: code=InvalidArgument: metadata: key "grpc-timeout"`,
-		"server stream delivered 3 messages, 56 bytes",
-		`failing call: code=NotFound message="no such thing"`,
-		"health check: SERVING",
+		"-> OK, 64 payload bytes from 127.0.0.1:",
+		"-> 3 messages, 56 bytes, then EOF",
+		"-> OK, response content-type application/grpc+json",
+		"B on the wire (",
+		"-> DeadlineExceeded after",
+		`-> Internal "internal error" (the stack stays in the server log)`,
+		`msg="recovered from panic" panic="testsrv: handler panic requested"`,
+		`-> Unimplemented "codec: content-subtype \"yaml\" is not supported`,
+		"-> SERVING, spans recorded: 0",
+		"└─ quickstart unary [internal]",
+		"   └─ grpc.testing.TestService/UnaryCall [client]",
+		"      └─ grpc.testing.TestService/UnaryCall [server]",
+		"rpc.server.call.duration grpc.testing.TestService/UnaryCall            OK                 count=3",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q", want)
 		}
 	}
-	if strings.Count(out.String(), "server saw") != 2 {
-		t.Errorf("server observed %d calls, want 2 (health check must be skipped):\n%s", strings.Count(out.String(), "server saw"), out.String())
+	if strings.Contains(got, "Health/Check") || strings.Contains(got, "grpc.service=grpc.health") {
+		t.Errorf("a health check was traced, logged or measured:\n%s", got)
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", got)
+	}
+}
+
+func TestJSONSpans(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), &lockedWriter{w: &out}, true); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !strings.Contains(out.String(), `"SpanKind":2`) {
+		t.Errorf("-json-spans output has no stdouttrace server span")
 	}
 }

@@ -1,0 +1,116 @@
+package compress
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"google.golang.org/grpc/encoding"
+)
+
+// NewGzip returns a gzip compressor built on klauspost/compress/gzip, a
+// faster drop-in for compress/gzip; its output is ordinary gzip. Writers and
+// readers are pooled. A gzip decoder holds a 32 KiB window whatever the
+// message, so only grpc-go's output limit matters against bombs; readers
+// accept multi-member streams, as gzip readers do.
+//
+// The reader implements io.Closer; Close returns it to the pool. The result
+// is safe for concurrent use. A writer or reader it returns must not be used
+// after Close.
+func NewGzip(opts ...Option) (encoding.Compressor, error) {
+	cfg := newConfig(gzip.DefaultCompression, opts)
+	if err := cfg.validate(Gzip, gzip.StatelessCompression, gzip.BestCompression); err != nil {
+		return nil, err
+	}
+	// Fail here, not in a pool's New, if the library disagrees on a level.
+	if _, err := gzip.NewWriterLevel(io.Discard, cfg.level); err != nil {
+		return nil, fmt.Errorf("compress: WithLevel(%d): %w", cfg.level, err)
+	}
+	return &gzipCompressor{level: cfg.level}, nil
+}
+
+type gzipCompressor struct {
+	level   int
+	writers sync.Pool // *gzipWriter
+	readers sync.Pool // *gzipReader
+}
+
+func (c *gzipCompressor) Name() string { return Gzip }
+
+func (c *gzipCompressor) Compress(w io.Writer) (io.WriteCloser, error) {
+	z, _ := c.writers.Get().(*gzipWriter)
+	if z == nil {
+		gw, err := gzip.NewWriterLevel(w, c.level)
+		if err != nil {
+			return nil, fmt.Errorf("compress: gzip writer: %w", err)
+		}
+		return &gzipWriter{w: gw, c: c, open: true}, nil
+	}
+	z.w.Reset(w)
+	z.open = true
+	return z, nil
+}
+
+type gzipWriter struct {
+	w    *gzip.Writer
+	c    *gzipCompressor
+	open bool
+}
+
+func (z *gzipWriter) Write(p []byte) (int, error) {
+	if !z.open {
+		return 0, errClosed
+	}
+	return z.w.Write(p)
+}
+
+func (z *gzipWriter) Close() error {
+	if !z.open {
+		return errClosed
+	}
+	z.open = false
+	err := z.w.Close()
+	z.w.Reset(nil) // drop the reference to grpc-go's buffers
+	z.c.writers.Put(z)
+	return err
+}
+
+func (c *gzipCompressor) Decompress(r io.Reader) (io.Reader, error) {
+	z, _ := c.readers.Get().(*gzipReader)
+	if z == nil {
+		z = &gzipReader{c: c}
+	}
+	if err := z.r.Reset(r); err != nil {
+		c.readers.Put(z)
+		return nil, err
+	}
+	z.open = true
+	return z, nil
+}
+
+// gzipReader is a pooled gzip reader.
+type gzipReader struct {
+	c    *gzipCompressor
+	r    gzip.Reader
+	open bool
+}
+
+func (z *gzipReader) Read(p []byte) (int, error) {
+	if !z.open {
+		return 0, errClosed
+	}
+	return z.r.Read(p)
+}
+
+// Close returns the reader to the pool. It never fails. The pooled reader
+// keeps a pointer to the last input reader (gzip.Reader cannot be reset to
+// nothing); grpc-go has already released that reader's buffers to its pool.
+func (z *gzipReader) Close() error {
+	if !z.open {
+		return nil
+	}
+	z.open = false
+	z.c.readers.Put(z)
+	return nil
+}

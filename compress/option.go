@@ -1,0 +1,102 @@
+package compress
+
+import (
+	"fmt"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Option configures a compressor built by NewGzip, NewZstd or NewSnappy.
+// Options are applied in order (the last of a kind wins) and validated once by
+// the constructor, which names the offending option in its error. An option
+// that means nothing for an algorithm (a window for gzip) is an error too.
+type Option interface{ apply(*config) }
+
+type config struct {
+	level, maxRecv, window int
+	maxRecvSet, windowSet  bool
+	nilOption              bool
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithLevel sets the compression level. Its meaning depends on the
+// algorithm:
+//
+//   - gzip: klauspost/compress/gzip levels, from -3 (gzip.StatelessCompression)
+//     and -2 (gzip.HuffmanOnly) through 0 (no compression) to 9 (best);
+//     default -1 (gzip.DefaultCompression).
+//   - zstd: the zstd command's levels 1 to 22, mapped the way
+//     zstd.EncoderLevelFromZstd does (1-2 fastest, 3-5 default, 6-9 better,
+//     10-22 best); default 6. The window stays what WithWindowSize says. See
+//     NewZstd for the memory each level's encoder holds.
+//   - snappy: 1 (s2's fast snappy encoder), 2 (better) or 3 (best); default 1.
+//     Every level writes snappy-compatible output.
+func WithLevel(level int) Option {
+	return optionFunc(func(c *config) { c.level = level })
+}
+
+// WithMaxRecvMsgSize bounds what a zstd decoder allocates for itself to the
+// receive limit n in bytes (default DefaultMaxRecvMsgSize, 4 MiB). Set it to
+// the largest grpc.MaxRecvMsgSize / grpc.MaxCallRecvMsgSize used in the
+// process. A frame whose window or declared content size exceeds n is refused
+// before its window is allocated, and reported as an oversized message, so
+// grpc-go answers codes.ResourceExhausted (see NewZstd). n must be at least 1;
+// a window is never bounded below 1 KiB, zstd's minimum.
+//
+// gzip and snappy decoders use constant memory (a 32 KiB window and 64 KiB
+// chunks), so NewGzip and NewSnappy reject this option.
+func WithMaxRecvMsgSize(n int) Option {
+	return optionFunc(func(c *config) { c.maxRecv, c.maxRecvSet = n, true })
+}
+
+// WithWindowSize sets the zstd encoder's window in bytes: a power of two from
+// 1 KiB to 512 MiB, default DefaultWindowSize (512 KiB). A peer needs about
+// this much memory, plus two blocks, to decode a message larger than the
+// window; grpckit peers refuse windows above their WithMaxRecvMsgSize.
+// NewGzip and NewSnappy reject this option.
+func WithWindowSize(n int) Option {
+	return optionFunc(func(c *config) { c.window, c.windowSet = n, true })
+}
+
+// newConfig applies defaults, then opts in order.
+func newConfig(level int, opts []Option) config {
+	c := config{level: level, maxRecv: DefaultMaxRecvMsgSize, window: DefaultWindowSize}
+	for _, o := range opts {
+		if o == nil {
+			c.nilOption = true
+			continue
+		}
+		o.apply(&c)
+	}
+	return c
+}
+
+// validate checks what every algorithm shares and rejects the options that
+// name does not take.
+func (c *config) validate(name string, levelMin, levelMax int) error {
+	if c.nilOption {
+		return fmt.Errorf("compress: %s: nil Option", name)
+	}
+	if c.level < levelMin || c.level > levelMax {
+		return fmt.Errorf("compress: WithLevel(%d): %s levels are %d to %d", c.level, name, levelMin, levelMax)
+	}
+	if name != Zstd {
+		if c.maxRecvSet {
+			return fmt.Errorf("compress: WithMaxRecvMsgSize: %s decoders use constant memory; the option applies to zstd only", name)
+		}
+		if c.windowSet {
+			return fmt.Errorf("compress: WithWindowSize: %s has a fixed window; the option applies to zstd only", name)
+		}
+		return nil
+	}
+	if c.maxRecv < 1 {
+		return fmt.Errorf("compress: WithMaxRecvMsgSize(%d): must be at least 1", c.maxRecv)
+	}
+	if c.window < zstd.MinWindowSize || c.window > zstd.MaxWindowSize || c.window&(c.window-1) != 0 {
+		return fmt.Errorf("compress: WithWindowSize(%d): must be a power of two from %d to %d", c.window, zstd.MinWindowSize, zstd.MaxWindowSize)
+	}
+	return nil
+}
