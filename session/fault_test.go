@@ -111,6 +111,12 @@ func TestCutMidCall(t *testing.T) {
 	}
 	waitGone(t, ctx, d.M, s.ID(), faultBound+slack)
 	t.Logf("Get stopped returning the session %v after the cut", time.Since(start))
+	// Caller contexts are cancelled by context.AfterFunc, on its own goroutine.
+	select {
+	case <-cctx.Done():
+	case <-time.After(faultBound + slack):
+		t.Fatalf("Caller context not cancelled %v after the cut", faultBound+slack)
+	}
 	if cause := context.Cause(cctx); !errors.Is(cause, session.ErrConnClosed) {
 		t.Errorf("Caller context cause = %v, want ErrConnClosed", cause)
 	}
@@ -260,6 +266,7 @@ func TestNoHealthService(t *testing.T) {
 	if el := time.Since(start); el > faultInterval*faultThreshold+slack {
 		t.Errorf("session dropped after %v, want about %v", el, faultInterval*faultThreshold)
 	}
+	waitDone(t, cctx)
 	if !errors.Is(context.Cause(cctx), session.ErrHealthCheck) {
 		t.Errorf("Caller context cause = %v, want ErrHealthCheck", context.Cause(cctx))
 	}

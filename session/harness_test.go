@@ -327,3 +327,14 @@ func registerFake(srv *grpc.Server, id string, withHealth bool) {
 		healthpb.RegisterHealthServer(srv, health.NewServer())
 	}
 }
+
+// waitDone waits for a Caller context to be cancelled: context.AfterFunc
+// cancels it on its own goroutine, just after the session ends.
+func waitDone(t *testing.T, ctx context.Context) {
+	t.Helper()
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Caller context not cancelled within 5s of the session's end")
+	}
+}

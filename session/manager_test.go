@@ -280,6 +280,7 @@ func TestManagerClose(t *testing.T) {
 	if err := d.result(t); !errors.Is(err, session.ErrClosed) {
 		t.Errorf("HandleConn = %v, want ErrClosed", err)
 	}
+	waitDone(t, cctx)
 	if cause := context.Cause(cctx); !errors.Is(cause, session.ErrClosed) {
 		t.Errorf("Caller context cause = %v, want ErrClosed", cause)
 	}
