@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc/balancer"
-	_ "google.golang.org/grpc/balancer/roundrobin"         // registers round_robin
+	_ "google.golang.org/grpc/balancer/roundrobin" // registers round_robin
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/grpckit/grpckit/internal/semconv"
 )
 
 // grpcMaxAttempts is grpc-go's default cap on attempts per call; a retry
@@ -335,17 +337,8 @@ func seconds(d time.Duration) string {
 }
 
 // codeName gives the canonical upper-case name ("UNAVAILABLE") that service
-// config JSON uses.
+// config JSON uses: the proto spelling, which is also what the OpenTelemetry
+// interceptors record.
 func codeName(c codes.Code) string {
-	if c == codes.Canceled {
-		return "CANCELLED" // the proto spelling
-	}
-	var b []byte
-	for i, r := range c.String() {
-		if i > 0 && 'A' <= r && r <= 'Z' {
-			b = append(b, '_')
-		}
-		b = append(b, byte(r))
-	}
-	return strings.ToUpper(string(b))
+	return semconv.CodeName(c)
 }

@@ -2,10 +2,11 @@ package deadline
 
 import (
 	"context"
-	"io"
 	"time"
 
 	"google.golang.org/grpc"
+
+	"github.com/grpckit/grpckit/internal/streamend"
 )
 
 // UnaryClientInterceptor gives a unary call whose context has no deadline a
@@ -53,7 +54,10 @@ func StreamClientInterceptor(d time.Duration) grpc.StreamClientInterceptor {
 	}
 }
 
-// cancelStream cancels the stream's context on the first terminal event.
+// cancelStream cancels the stream's context on the first terminal event. It
+// applies streamend's rules but not its Stream: the context it watches is its
+// own timeout, whose end needs no callback, and cancel is idempotent, so the
+// AfterFunc and the once-guard would only cost memory.
 type cancelStream struct {
 	grpc.ClientStream
 	serverStreams bool
@@ -61,21 +65,19 @@ type cancelStream struct {
 }
 
 // RecvMsg ends the stream when it fails (io.EOF included) or, for a stream
-// with a single response, once that response arrived: grpc-go has then read
-// the trailers.
+// with a single response, once that response arrived (streamend.RecvEnds).
 func (s *cancelStream) RecvMsg(m any) error {
 	err := s.ClientStream.RecvMsg(m)
-	if err != nil || !s.serverStreams {
+	if streamend.RecvEnds(err, s.serverStreams) {
 		s.cancel()
 	}
 	return err
 }
 
-// SendMsg ends the stream on an error other than io.EOF (io.EOF means the
-// status is to be read with RecvMsg).
+// SendMsg ends the stream on an error other than io.EOF (streamend.SendEnds).
 func (s *cancelStream) SendMsg(m any) error {
 	err := s.ClientStream.SendMsg(m)
-	if err != nil && err != io.EOF {
+	if streamend.SendEnds(err) {
 		s.cancel()
 	}
 	return err

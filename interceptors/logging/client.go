@@ -2,12 +2,12 @@ package logging
 
 import (
 	"context"
-	"io"
 	"log/slog"
-	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
+
+	"github.com/grpckit/grpckit/internal/streamend"
 )
 
 // UnaryClientInterceptor logs the unary calls the filter matches with l
@@ -54,8 +54,8 @@ func StreamClientInterceptor(l *slog.Logger, opts ...Option) grpc.StreamClientIn
 			g.finished(ctx, &c, err, status.Code(err))
 			return nil, err
 		}
-		s := &clientStream{ClientStream: cs, g: g, ctx: ctx, c: c, serverStreams: desc.ServerStreams}
-		s.stop = context.AfterFunc(ctx, s.cancelled)
+		s := &clientStream{g: g, c: c}
+		s.Start(ctx, cs, desc, s)
 		return s, nil
 	}
 }
@@ -63,57 +63,30 @@ func StreamClientInterceptor(l *slog.Logger, opts ...Option) grpc.StreamClientIn
 // clientStream logs its call once, on the first terminal event, and its
 // messages with WithPayloads.
 type clientStream struct {
-	grpc.ClientStream
-	g             *logger
-	ctx           context.Context
-	c             call
-	serverStreams bool
-	stop          func() bool // releases the AfterFunc; set before the stream is shared
-	done          atomic.Bool
+	streamend.Stream[*clientStream]
+	g *logger
+	c call
 }
 
 func (s *clientStream) SendMsg(m any) error {
 	err := s.ClientStream.SendMsg(m)
-	switch {
-	case err == nil:
-		if s.g.payloads {
-			s.g.payload(s.ctx, &s.c, "request sent", keyRequestContent, m)
-		}
-	case err != io.EOF:
-		s.finish(err)
+	if err == nil && s.g.payloads {
+		s.g.payload(s.CallContext(), &s.c, "request sent", keyRequestContent, m)
 	}
+	s.Sent(err)
 	return err
 }
 
 func (s *clientStream) RecvMsg(m any) error {
 	err := s.ClientStream.RecvMsg(m)
 	if err == nil && s.g.payloads {
-		s.g.payload(s.ctx, &s.c, "response received", keyResponseContent, m)
+		s.g.payload(s.CallContext(), &s.c, "response received", keyResponseContent, m)
 	}
-	if err != nil || !s.serverStreams {
-		s.finish(err)
-	}
+	s.Received(err)
 	return err
 }
 
-// finish logs the end of the stream from the caller's goroutine.
-func (s *clientStream) finish(err error) {
-	if s.done.Swap(true) {
-		return
-	}
-	s.stop()
-	if err == io.EOF {
-		err = nil
-	}
-	s.g.finished(s.ctx, &s.c, err, status.Code(err))
-}
-
-// cancelled logs the end of the stream when the caller's context is done
-// first. It runs in the AfterFunc goroutine and must not touch s.stop.
-func (s *clientStream) cancelled() {
-	if s.done.Swap(true) {
-		return
-	}
-	st := status.FromContextError(s.ctx.Err())
-	s.g.finished(s.ctx, &s.c, st.Err(), st.Code())
+// EndStream logs the end of the stream; streamend calls it once.
+func (s *clientStream) EndStream(ctx context.Context, err error) {
+	s.g.finished(ctx, &s.c, err, status.Code(err))
 }

@@ -2,15 +2,13 @@ package metrics
 
 import (
 	"context"
-	"io"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/streamend"
 )
 
 // UnaryClientInterceptor records rpc.client.call.duration for every unary
@@ -50,59 +48,22 @@ func StreamClientInterceptor(opts ...Option) grpc.StreamClientInterceptor {
 			r.record(ctx, cc, method, status.Code(err), start)
 			return nil, err
 		}
-		s := &clientStream{ClientStream: cs, r: r, ctx: ctx, cc: cc, method: method, start: start, serverStreams: desc.ServerStreams}
-		s.stop = context.AfterFunc(ctx, s.cancelled)
+		s := &clientStream{r: r, cc: cc, method: method, start: start}
+		s.Start(ctx, cs, desc, s)
 		return s, nil
 	}
 }
 
 // clientStream records its call once, on the first terminal event.
 type clientStream struct {
-	grpc.ClientStream
-	r             *recorder
-	ctx           context.Context
-	cc            *grpc.ClientConn
-	method        string
-	start         time.Time
-	serverStreams bool
-	stop          func() bool // releases the AfterFunc; set before the stream is shared
-	done          atomic.Bool
+	streamend.Stream[*clientStream]
+	r      *recorder
+	cc     *grpc.ClientConn
+	method string
+	start  time.Time
 }
 
-func (s *clientStream) RecvMsg(m any) error {
-	err := s.ClientStream.RecvMsg(m)
-	if err != nil || !s.serverStreams {
-		s.finish(err)
-	}
-	return err
-}
-
-func (s *clientStream) SendMsg(m any) error {
-	err := s.ClientStream.SendMsg(m)
-	if err != nil && err != io.EOF {
-		s.finish(err)
-	}
-	return err
-}
-
-// finish records the end of the stream from the caller's goroutine.
-func (s *clientStream) finish(err error) {
-	if s.done.Swap(true) {
-		return
-	}
-	s.stop()
-	code := codes.OK
-	if err != io.EOF {
-		code = status.Code(err)
-	}
-	s.r.record(s.ctx, s.cc, s.method, code, s.start)
-}
-
-// cancelled records the end of the stream when the caller's context is done
-// first. It runs in the AfterFunc goroutine and must not touch s.stop.
-func (s *clientStream) cancelled() {
-	if s.done.Swap(true) {
-		return
-	}
-	s.r.record(s.ctx, s.cc, s.method, status.FromContextError(s.ctx.Err()).Code(), s.start)
+// EndStream records the call; streamend calls it once.
+func (s *clientStream) EndStream(ctx context.Context, err error) {
+	s.r.record(ctx, s.cc, s.method, status.Code(err), s.start)
 }

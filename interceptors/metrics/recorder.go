@@ -9,12 +9,12 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/rpcconv"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/semconv"
 )
 
 // maxCached bounds the methods (times client targets) whose attribute sets
@@ -38,7 +38,7 @@ type key struct{ target, method string }
 
 // entry holds one prepared record option per status code.
 type entry struct {
-	opts [numCodes][]metric.RecordOption
+	opts [semconv.NumCodes][]metric.RecordOption
 	base []attribute.KeyValue // for codes without a canonical name
 }
 
@@ -74,7 +74,7 @@ func (r *recorder) record(ctx context.Context, cc *grpc.ClientConn, method strin
 	}
 	elapsed := time.Since(start).Seconds()
 	e := r.entry(cc, method)
-	if int(code) < numCodes {
+	if int(code) < semconv.NumCodes {
 		r.hist.Record(ctx, elapsed, e.opts[code]...)
 		return
 	}
@@ -109,12 +109,13 @@ func (r *recorder) entry(cc *grpc.ClientConn, method string) *entry {
 }
 
 func (r *recorder) newEntry(cc *grpc.ClientConn, method string) *entry {
-	base := methodAttrs(method)
+	var target []attribute.KeyValue
 	if cc != nil {
-		base = append(base, serverAddrAttrs(cc.CanonicalTarget())...)
+		target = semconv.TargetAttrs(cc.CanonicalTarget())
 	}
+	base := semconv.CallAttrs(method, target...)
 	e := &entry{base: base}
-	for c := range numCodes {
+	for c := range semconv.NumCodes {
 		attrs := append(append([]attribute.KeyValue(nil), base...), statusAttrs(codes.Code(c), r.isClient)...)
 		e.opts[c] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
 	}

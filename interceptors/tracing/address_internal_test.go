@@ -1,45 +1,12 @@
 package tracing
 
 import (
-	"maps"
 	"net"
+	"slices"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
 )
-
-func attrMap(kvs []attribute.KeyValue) map[string]string {
-	m := map[string]string{}
-	for _, kv := range kvs {
-		m[string(kv.Key)] = kv.Value.String()
-	}
-	return m
-}
-
-// TestTargetAttrs checks server.address and server.port from canonical
-// targets, with otelgrpc v0.72's examples.
-func TestTargetAttrs(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		target string
-		want   map[string]string
-	}{
-		{"passthrough:///127.0.0.1:7777", map[string]string{"server.address": "127.0.0.1", "server.port": "7777"}},
-		{"dns:///example.com:443", map[string]string{"server.address": "example.com", "server.port": "443"}},
-		{"dns://8.8.8.8/example.com:443", map[string]string{"server.address": "example.com", "server.port": "443"}},
-		{"unix:///tmp/grpc.sock", map[string]string{"server.address": "/tmp/grpc.sock"}},
-		{"unix:relative.sock", map[string]string{"server.address": "relative.sock"}},
-		{"passthrough:///bufnet", map[string]string{"server.address": "bufnet"}},
-		{"dns:///[::1]:50051", map[string]string{"server.address": "::1", "server.port": "50051"}},
-		{"example.com:443", map[string]string{"server.address": "example.com", "server.port": "443"}},
-		{"dns:///example.com:https", map[string]string{"server.address": "example.com"}},
-		{"%zz", map[string]string{"server.address": "%zz"}},
-	} {
-		if got := attrMap(targetAttrs(tc.target)); !maps.Equal(got, tc.want) {
-			t.Errorf("targetAttrs(%q): got %v, want %v", tc.target, got, tc.want)
-		}
-	}
-}
 
 // TestLocalEndpoint checks the server side: attributes from the local
 // address, and no allocation to key a TCP address.
@@ -48,18 +15,20 @@ func TestLocalEndpoint(t *testing.T) {
 	tcp6 := &net.TCPAddr{IP: net.ParseIP("::1"), Port: 9000}
 	unix := &net.UnixAddr{Name: "/run/app.sock", Net: "unix"}
 	var nilTCP *net.TCPAddr
+	addr := func(s string) attribute.KeyValue { return attribute.String("server.address", s) }
+	port := func(p int) attribute.KeyValue { return attribute.Int("server.port", p) }
 	for _, tc := range []struct {
 		name string
 		addr net.Addr
-		want map[string]string
+		want []attribute.KeyValue
 	}{
-		{"tcp4", tcp4, map[string]string{"server.address": "127.0.0.1", "server.port": "8443"}},
-		{"tcp6", tcp6, map[string]string{"server.address": "::1", "server.port": "9000"}},
-		{"unix", unix, map[string]string{"server.address": "/run/app.sock"}},
-		{"nil", nil, map[string]string{}},
-		{"nil tcp", nilTCP, map[string]string{}},
+		{"tcp4", tcp4, []attribute.KeyValue{addr("127.0.0.1"), port(8443)}},
+		{"tcp6", tcp6, []attribute.KeyValue{addr("::1"), port(9000)}},
+		{"unix", unix, []attribute.KeyValue{addr("/run/app.sock")}},
+		{"nil", nil, nil},
+		{"nil tcp", nilTCP, nil},
 	} {
-		if got := attrMap(localEndpoint(tc.addr).attrs(false)); !maps.Equal(got, tc.want) {
+		if got := localEndpoint(tc.addr).attrs(false); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -68,18 +37,4 @@ func TestLocalEndpoint(t *testing.T) {
 			t.Errorf("localEndpoint(%v): %v allocations, want 0", a, n)
 		}
 	}
-}
-
-// FuzzTargetAttrs checks that any target yields a server.address and never
-// panics.
-func FuzzTargetAttrs(f *testing.F) {
-	for _, s := range []string{"passthrough:///127.0.0.1:7777", "dns://a/b:1", "unix:///x", "[::1]:80", "a:b:c", "", "%", "x:"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, target string) {
-		kvs := targetAttrs(target)
-		if len(kvs) == 0 || kvs[0].Key != keyServerAddress {
-			t.Fatalf("targetAttrs(%q) = %v, want server.address first", target, kvs)
-		}
-	})
 }

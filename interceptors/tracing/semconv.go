@@ -1,16 +1,16 @@
 package tracing
 
 import (
-	"strconv"
-
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/grpc/codes"
 )
 
-// This file is the only place that names span attributes, events and tags,
-// so following a new semantic-conventions release is one edit here.
+// This file is the only place that names the span events and tags that are
+// tracing's own, so following a new semantic-conventions release is one edit
+// here or in internal/semconv, which names the attributes shared with the
+// metrics interceptors (rpc.*, server.*, the status code names).
 //
 // OpenTelemetry: what otelgrpc v0.72 emits by default (semconv v1.43), plus
 // the message events of otelgrpc's former interceptors. OpenTracing: what
@@ -18,15 +18,6 @@ import (
 
 // ScopeName is the instrumentation scope of the OpenTelemetry tracer.
 const ScopeName = "github.com/grpckit/grpckit/interceptors/tracing"
-
-// OpenTelemetry attributes.
-var (
-	attrRPCSystemGRPC    = attribute.String("rpc.system.name", "grpc")
-	keyRPCMethod         = attribute.Key("rpc.method")               // "pkg.Service/Method"
-	keyRPCResponseStatus = attribute.Key("rpc.response.status_code") // "NOT_FOUND"
-	keyServerAddress     = attribute.Key("server.address")
-	keyServerPort        = attribute.Key("server.port")
-)
 
 // OpenTelemetry message events (WithMessageEvents).
 const eventMessage = "message"
@@ -57,56 +48,6 @@ const (
 	classClientError = "4xx"
 	classServerError = "5xx"
 )
-
-// codeNames are the canonical gRPC code names that otelgrpc writes in
-// rpc.response.status_code.
-var codeNames = [...]string{
-	codes.OK:                 "OK",
-	codes.Canceled:           "CANCELLED",
-	codes.Unknown:            "UNKNOWN",
-	codes.InvalidArgument:    "INVALID_ARGUMENT",
-	codes.DeadlineExceeded:   "DEADLINE_EXCEEDED",
-	codes.NotFound:           "NOT_FOUND",
-	codes.AlreadyExists:      "ALREADY_EXISTS",
-	codes.PermissionDenied:   "PERMISSION_DENIED",
-	codes.ResourceExhausted:  "RESOURCE_EXHAUSTED",
-	codes.FailedPrecondition: "FAILED_PRECONDITION",
-	codes.Aborted:            "ABORTED",
-	codes.OutOfRange:         "OUT_OF_RANGE",
-	codes.Unimplemented:      "UNIMPLEMENTED",
-	codes.Internal:           "INTERNAL",
-	codes.Unavailable:        "UNAVAILABLE",
-	codes.DataLoss:           "DATA_LOSS",
-	codes.Unauthenticated:    "UNAUTHENTICATED",
-}
-
-// statusAttrs holds one ready rpc.response.status_code attribute slice per
-// known code, so ending a span passes a slice without building it.
-var statusAttrs = func() (t [len(codeNames)][]attribute.KeyValue) {
-	for c, name := range codeNames {
-		t[c] = []attribute.KeyValue{keyRPCResponseStatus.String(name)}
-	}
-	return t
-}()
-
-// statusAttr returns the rpc.response.status_code attribute for c.
-func statusAttr(c codes.Code) []attribute.KeyValue {
-	if int(c) < len(statusAttrs) {
-		return statusAttrs[c]
-	}
-	return []attribute.KeyValue{keyRPCResponseStatus.String("CODE(" + strconv.FormatUint(uint64(c), 10) + ")")}
-}
-
-// serverFault reports whether c is the server's fault: the codes for which
-// otelgrpc sets the server span status to Error.
-func serverFault(c codes.Code) bool {
-	switch c {
-	case codes.Unknown, codes.DeadlineExceeded, codes.Unimplemented,
-		codes.Internal, codes.Unavailable, codes.DataLoss:
-		return true
-	}
-	return false
-}
 
 // classOf is otgrpc's response_class of c.
 func classOf(c codes.Code) string {

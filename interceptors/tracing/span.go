@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/semconv"
 	kitmd "github.com/grpckit/grpckit/metadata"
 )
 
@@ -104,10 +105,10 @@ func (c *config) end(ctx context.Context, s span, client bool, fullMethod string
 		c.endOT(ctx, s.ot, client, code, fullMethod, req, resp, err)
 		return
 	}
-	if code != codes.OK && (client || serverFault(code)) {
+	if semconv.Failed(code, client) {
 		s.otel.SetStatus(otelcodes.Error, statusOf(err).Message())
 	}
-	s.otel.SetAttributes(statusAttr(code)...)
+	s.otel.SetAttributes(semconv.StatusAttrs(code)...)
 	if c.otelDecorate != nil {
 		c.otelDecorate(ctx, s.otel, fullMethod, req, resp, err)
 	}

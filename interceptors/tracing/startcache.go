@@ -2,12 +2,13 @@ package tracing
 
 import (
 	"maps"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/grpckit/grpckit/internal/semconv"
 )
 
 // Cache bounds. Beyond them span options are built per call (correct, just
@@ -30,17 +31,9 @@ type spanStart struct {
 func newSpanStart(kind trace.SpanKind, fullMethod string, endpoint []attribute.KeyValue) *spanStart {
 	// As otelgrpc: the name is the full method without its leading slash; a
 	// malformed method is used as is and gets no rpc.method.
-	name := fullMethod
-	attrs := make([]attribute.KeyValue, 0, 2+len(endpoint))
-	if strings.HasPrefix(fullMethod, "/") {
-		name = fullMethod[1:]
-		attrs = append(attrs, keyRPCMethod.String(name))
-	}
-	attrs = append(attrs, attrRPCSystemGRPC)
-	attrs = append(attrs, endpoint...)
 	return &spanStart{
-		name: name,
-		opts: []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithAttributes(attrs...)},
+		name: semconv.SpanName(fullMethod),
+		opts: []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithAttributes(semconv.CallAttrs(fullMethod, endpoint...)...)},
 	}
 }
 

@@ -1,0 +1,127 @@
+package semconv
+
+import (
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	otelsemconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"google.golang.org/grpc/codes"
+)
+
+// SchemaURL is the schema of the semantic conventions this package follows.
+const SchemaURL = otelsemconv.SchemaURL
+
+// Attribute keys.
+const (
+	RPCSystemNameKey         = otelsemconv.RPCSystemNameKey         // "rpc.system.name"
+	RPCMethodKey             = otelsemconv.RPCMethodKey             // "rpc.method": "pkg.Service/Method"
+	RPCResponseStatusCodeKey = otelsemconv.RPCResponseStatusCodeKey // "rpc.response.status_code": "NOT_FOUND"
+	ServerAddressKey         = otelsemconv.ServerAddressKey         // "server.address"
+	ServerPortKey            = otelsemconv.ServerPortKey            // "server.port"
+	ErrorTypeKey             = otelsemconv.ErrorTypeKey             // "error.type": the code name of a failed call
+)
+
+// RPCSystemGRPC is the rpc.system.name attribute of every gRPC call.
+var RPCSystemGRPC = otelsemconv.RPCSystemNameGRPC
+
+// NumCodes is the number of gRPC codes that have a canonical name: codes.OK
+// through codes.Unauthenticated.
+const NumCodes = int(codes.Unauthenticated) + 1
+
+// codeNames are the canonical gRPC code names, as the protobuf enum
+// google.rpc.Code spells them ("CANCELLED" with two Ls).
+var codeNames = [NumCodes]string{
+	codes.OK:                 "OK",
+	codes.Canceled:           "CANCELLED",
+	codes.Unknown:            "UNKNOWN",
+	codes.InvalidArgument:    "INVALID_ARGUMENT",
+	codes.DeadlineExceeded:   "DEADLINE_EXCEEDED",
+	codes.NotFound:           "NOT_FOUND",
+	codes.AlreadyExists:      "ALREADY_EXISTS",
+	codes.PermissionDenied:   "PERMISSION_DENIED",
+	codes.ResourceExhausted:  "RESOURCE_EXHAUSTED",
+	codes.FailedPrecondition: "FAILED_PRECONDITION",
+	codes.Aborted:            "ABORTED",
+	codes.OutOfRange:         "OUT_OF_RANGE",
+	codes.Unimplemented:      "UNIMPLEMENTED",
+	codes.Internal:           "INTERNAL",
+	codes.Unavailable:        "UNAVAILABLE",
+	codes.DataLoss:           "DATA_LOSS",
+	codes.Unauthenticated:    "UNAUTHENTICATED",
+}
+
+// CodeName returns the canonical upper-case name of c ("NOT_FOUND"), as
+// otelgrpc writes it in rpc.response.status_code and service config JSON
+// spells it; a code beyond codes.Unauthenticated is "CODE(n)". It allocates
+// only for such codes.
+func CodeName(c codes.Code) string {
+	if int(c) < NumCodes {
+		return codeNames[c]
+	}
+	return "CODE(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// statusAttrs holds one ready rpc.response.status_code attribute slice per
+// named code.
+var statusAttrs = func() (t [NumCodes][]attribute.KeyValue) {
+	for c, name := range codeNames {
+		t[c] = []attribute.KeyValue{RPCResponseStatusCodeKey.String(name)}
+	}
+	return t
+}()
+
+// StatusAttrs returns the rpc.response.status_code attribute of c as a
+// one-element slice. For the named codes the slice is built once and shared,
+// so it costs no allocation and must not be modified.
+func StatusAttrs(c codes.Code) []attribute.KeyValue {
+	if int(c) < NumCodes {
+		return statusAttrs[c]
+	}
+	return []attribute.KeyValue{RPCResponseStatusCodeKey.String(CodeName(c))}
+}
+
+// ServerFault reports whether c blames the server: Unknown,
+// DeadlineExceeded, Unimplemented, Internal, Unavailable and DataLoss, the
+// codes for which otelgrpc marks a server span or measurement as failed.
+func ServerFault(c codes.Code) bool {
+	switch c {
+	case codes.Unknown, codes.DeadlineExceeded, codes.Unimplemented,
+		codes.Internal, codes.Unavailable, codes.DataLoss:
+		return true
+	}
+	return false
+}
+
+// Failed reports whether a call that ended with c failed on its side: any
+// code but OK on a client, only a ServerFault on a server. Failed calls get
+// span status Error and an error.type attribute.
+func Failed(c codes.Code, client bool) bool {
+	return c != codes.OK && (client || ServerFault(c))
+}
+
+// SpanName returns the span name of a call to fullMethod
+// ("/pkg.Service/Method"): the method without its leading slash
+// ("pkg.Service/Method"), or fullMethod as it is when malformed.
+func SpanName(fullMethod string) string {
+	return strings.TrimPrefix(fullMethod, "/")
+}
+
+// CallAttrs returns the attributes that describe a call to fullMethod,
+// followed by extra (typically TargetAttrs): rpc.method, the method without
+// its leading slash, and rpc.system.name=grpc. As otelgrpc does, a malformed
+// fullMethod (no leading slash) gets no rpc.method. The result is a new
+// slice with no spare capacity.
+func CallAttrs(fullMethod string, extra ...attribute.KeyValue) []attribute.KeyValue {
+	name, ok := strings.CutPrefix(fullMethod, "/")
+	n := 1 + len(extra)
+	if ok {
+		n++
+	}
+	attrs := make([]attribute.KeyValue, 0, n)
+	if ok {
+		attrs = append(attrs, RPCMethodKey.String(name))
+	}
+	attrs = append(attrs, RPCSystemGRPC)
+	return append(attrs, extra...)
+}
