@@ -11,15 +11,19 @@ import (
 
 	"github.com/grpckit/grpckit/callopt"
 	"github.com/grpckit/grpckit/interceptors/deadline"
+	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
 )
 
 // New applies opts and returns the grpc dial options they stand for, or an
-// error naming the first invalid option. Interceptors are installed with
-// grpc.WithChainUnaryInterceptor / WithChainStreamInterceptor in the fixed
-// order: callopt, deadline, tracing, metrics, logging, then the user's.
+// error naming the first invalid option. Interceptors run in the fixed order
+// callopt, deadline, tracing, metrics, logging, then the user's, installed as
+// one chained interceptor that leaves out, per call, the grpckit layers with
+// nothing to do: callopt without a callopt option, the default timeout when
+// the context has a deadline, observers whose filter skips the call. A health
+// check through the full stack therefore allocates nothing extra.
 // Raw options from WithDialOptions come last.
 func New(opts ...Option) ([]grpc.DialOption, error) {
 	c := &config{}
@@ -73,27 +77,8 @@ func (c *config) build() ([]grpc.DialOption, error) {
 	}
 	dopts := []grpc.DialOption{grpc.WithTransportCredentials(c.creds)}
 
-	unary := []grpc.UnaryClientInterceptor{callopt.UnaryClientInterceptor()}
-	stream := []grpc.StreamClientInterceptor{callopt.StreamClientInterceptor()}
-	if c.timeoutOn {
-		unary = append(unary, deadline.UnaryClientInterceptor(c.timeout))
-		stream = append(stream, deadline.StreamClientInterceptor(c.timeout))
-	}
-	if c.tracingOn {
-		unary = append(unary, tracing.UnaryClientInterceptor(c.tracing...))
-		stream = append(stream, tracing.StreamClientInterceptor(c.tracing...))
-	}
-	if c.metricsOn {
-		unary = append(unary, metrics.UnaryClientInterceptor(c.metrics...))
-		stream = append(stream, metrics.StreamClientInterceptor(c.metrics...))
-	}
-	if c.loggingOn {
-		unary = append(unary, logging.UnaryClientInterceptor(c.logger, c.logOpts...))
-		stream = append(stream, logging.StreamClientInterceptor(c.logger, c.logOpts...))
-	}
-	unary = append(unary, c.unary...)
-	stream = append(stream, c.stream...)
-	dopts = append(dopts, grpc.WithChainUnaryInterceptor(unary...), grpc.WithChainStreamInterceptor(stream...))
+	layers := c.layers()
+	dopts = append(dopts, grpc.WithChainUnaryInterceptor(chainUnary(layers)), grpc.WithChainStreamInterceptor(chainStream(layers)))
 
 	var callOpts []grpc.CallOption
 	if c.codec != "" {
@@ -116,6 +101,49 @@ func (c *config) build() ([]grpc.DialOption, error) {
 		dopts = append(dopts, grpc.WithKeepaliveParams(*c.keepalive))
 	}
 	return append(dopts, c.dialOpts...), nil
+}
+
+// layers lists the client interceptors in their fixed order, each with the
+// test that leaves it out of calls it would not act on.
+func (c *config) layers() []layer {
+	ls := []layer{{
+		unary:  callopt.UnaryClientInterceptor(),
+		stream: callopt.StreamClientInterceptor(),
+		active: func(_ context.Context, _ string, opts []grpc.CallOption) bool { return callopt.Has(opts) },
+	}}
+	if c.timeoutOn {
+		ls = append(ls, layer{
+			unary:  deadline.UnaryClientInterceptor(c.timeout),
+			stream: deadline.StreamClientInterceptor(c.timeout),
+			active: func(ctx context.Context, _ string, _ []grpc.CallOption) bool {
+				_, ok := ctx.Deadline()
+				return !ok
+			},
+		})
+	}
+	if c.tracingOn {
+		ls = append(ls, observer(tracing.UnaryClientInterceptor(c.tracing...), tracing.StreamClientInterceptor(c.tracing...), tracing.Filter(c.tracing...)))
+	}
+	if c.metricsOn {
+		ls = append(ls, observer(metrics.UnaryClientInterceptor(c.metrics...), metrics.StreamClientInterceptor(c.metrics...), metrics.Filter(c.metrics...)))
+	}
+	if c.loggingOn {
+		ls = append(ls, observer(logging.UnaryClientInterceptor(c.logger, c.logOpts...), logging.StreamClientInterceptor(c.logger, c.logOpts...), logging.Filter(c.logOpts...)))
+	}
+	for _, u := range c.unary {
+		ls = append(ls, layer{unary: u})
+	}
+	for _, s := range c.stream {
+		ls = append(ls, layer{stream: s})
+	}
+	return ls
+}
+
+// observer is a layer that acts only on the calls its filter matches.
+func observer(u grpc.UnaryClientInterceptor, s grpc.StreamClientInterceptor, m filter.Matcher) layer {
+	return layer{unary: u, stream: s, active: func(ctx context.Context, method string, _ []grpc.CallOption) bool {
+		return filter.Matches(ctx, m, method, true)
+	}}
 }
 
 // WaitReady connects cc and waits until it is Ready or ctx is done, replacing

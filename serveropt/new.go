@@ -11,7 +11,6 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
@@ -46,7 +45,7 @@ func NewServer(opts ...Option) (*grpc.Server, error) {
 	}
 	s := grpc.NewServer(c.build()...)
 	if c.health != nil {
-		healthpb.RegisterHealthServer(s, c.health)
+		c.registerHealth(s)
 	}
 	if c.reflection {
 		reflection.Register(s)

@@ -237,6 +237,10 @@ func WithMaxConcurrentStreams(n uint32) Option {
 
 // WithHealth registers h as the grpc.health.v1.Health service in NewServer.
 // Keep h to set serving status; New alone ignores it. A nil h is an error.
+// When no configured interceptor acts on Health/Check (grpckit's observers
+// skip health checks by default, and there is no auth, rate limit, forwarding
+// or user unary interceptor), Check is served without entering the
+// interceptor chain, so a probe costs what it costs on a bare server.
 func WithHealth(h *health.Server) Option {
 	return optionFunc(func(c *config) {
 		if h == nil {

@@ -111,3 +111,9 @@ func WithStartEvent() Option {
 func Validate(l *slog.Logger, opts ...Option) error {
 	return newConfig(l, opts).err
 }
+
+// Filter returns the matcher that interceptors built with opts consult: the
+// last valid WithFilter, or filter.SkipHealthCheck(). A call it does not match
+// is not logged at all, so option builders (dialopt, serveropt) use it to
+// leave the interceptor out of such calls.
+func Filter(opts ...Option) filter.Matcher { return newConfig(slog.Default(), opts).filter }

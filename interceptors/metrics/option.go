@@ -79,3 +79,17 @@ func WithFilter(m filter.Matcher) Option {
 func Validate(opts ...Option) error {
 	return newConfig(opts).err
 }
+
+// Filter returns the matcher that interceptors built with opts consult: the
+// last valid WithFilter, or filter.SkipHealthCheck(). A call it does not match
+// is not measured at all, so option builders (dialopt, serveropt) use it to
+// leave the interceptor out of such calls.
+func Filter(opts ...Option) filter.Matcher {
+	c := &config{filter: filter.SkipHealthCheck()}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	return c.filter
+}

@@ -194,3 +194,9 @@ func isNil(v any) bool {
 	}
 	return false
 }
+
+// Filter returns the matcher that interceptors built with opts consult: the
+// last valid WithFilter, or filter.SkipHealthCheck(). A call it does not match
+// is not touched at all, so option builders (dialopt, serveropt) use it to
+// leave the interceptor out of such calls.
+func Filter(opts ...Option) filter.Matcher { return newConfig(opts).filter }
