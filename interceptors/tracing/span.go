@@ -44,9 +44,12 @@ func (c *config) startClient(ctx context.Context, fullMethod string, cc *grpc.Cl
 	}
 	var k endpointKey
 	if cc != nil {
-		k.name = cc.CanonicalTarget()
+		// The raw target keys the cache without allocating; the canonical
+		// target, which CanonicalTarget builds anew on every call, is only
+		// parsed on a miss.
+		k.name = cc.Target()
 	}
-	st := c.starts.get(trace.SpanKindClient, k, fullMethod)
+	st := c.starts.get(trace.SpanKindClient, k, cc, fullMethod)
 	ctx, s := c.otelTracer().Start(ctx, st.name, st.opts...)
 	return c.injectOTel(ctx), span{otel: s}
 }
@@ -62,7 +65,7 @@ func (c *config) startServer(ctx context.Context, fullMethod string, parent open
 	if p, ok := peer.FromContext(ctx); ok {
 		k = localEndpoint(p.LocalAddr)
 	}
-	st := c.starts.get(trace.SpanKindServer, k, fullMethod)
+	st := c.starts.get(trace.SpanKindServer, k, nil, fullMethod)
 	ctx, s := c.otelTracer().Start(ctx, st.name, st.opts...)
 	return ctx, span{otel: s}
 }

@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
 
 	"github.com/grpckit/grpckit/internal/semconv"
 )
@@ -49,11 +50,17 @@ type endpointStarts struct {
 	methods cowMap[string, *spanStart]
 }
 
-// get returns the span start for fullMethod on endpoint k.
-func (c *startCache) get(kind trace.SpanKind, k endpointKey, fullMethod string) *spanStart {
+// get returns the span start for fullMethod on endpoint k. On a client, cc is
+// the connection k was taken from (its endpoint attributes come from the
+// canonical target); nil on a server.
+func (c *startCache) get(kind trace.SpanKind, k endpointKey, cc *grpc.ClientConn, fullMethod string) *spanStart {
 	ep, ok := c.endpoints.load(k)
 	if !ok {
-		ep = c.endpoints.store(k, &endpointStarts{attrs: k.attrs(kind == trace.SpanKindClient)}, maxEndpoints)
+		attrs := k.attrs(kind == trace.SpanKindClient)
+		if cc != nil {
+			attrs = semconv.TargetAttrs(cc.CanonicalTarget())
+		}
+		ep = c.endpoints.store(k, &endpointStarts{attrs: attrs}, maxEndpoints)
 	}
 	s, ok := ep.methods.load(fullMethod)
 	if !ok {
