@@ -27,6 +27,7 @@ func BenchmarkUnary(b *testing.B) {
 	}{
 		{"bare", bare.Client, nil},
 		{"interceptor-no-options", with.Client, nil},
+		{"interceptor-timeout", with.Client, []grpc.CallOption{callopt.Timeout(time.Minute)}},
 		{"interceptor-timeout-hook", with.Client, []grpc.CallOption{callopt.Timeout(time.Minute), hook}},
 	}
 	for _, c := range cases {

@@ -114,7 +114,12 @@ func (r *run) before() error {
 		}
 	}
 	r.grpcOpts = append(r.grpcOpts, r.call.Options...)
-	r.grpcOpts = append(r.grpcOpts, grpc.Header(&r.call.Header), grpc.Trailer(&r.call.Trailer), grpc.Peer(&r.call.Peer))
+	for _, h := range r.hooks {
+		if h.after != nil { // only after-hooks read the header, trailer and peer
+			r.grpcOpts = append(r.grpcOpts, grpc.Header(&r.call.Header), grpc.Trailer(&r.call.Trailer), grpc.Peer(&r.call.Peer))
+			break
+		}
+	}
 	return nil
 }
 
