@@ -8,7 +8,11 @@ import (
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/dialopt"
 	"github.com/grpckit/grpckit/interceptors/tracing"
@@ -52,5 +56,42 @@ func TestSkippedLayersCostNothing(t *testing.T) {
 	t.Logf("health check allocs: bare %.1f, full client stack %.1f", b, f)
 	if f > b+0.5 {
 		t.Errorf("full client stack adds %.1f allocs to a health check, want 0", f-b)
+	}
+}
+
+// TestStreamLayers: streams go through the same chain: the default timeout
+// applies to a stream whose context has none, and tracing ends one span per
+// stream.
+func TestStreamLayers(t *testing.T) {
+	t.Parallel()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	s := testsrv.Start(t)
+	dopts, err := dialopt.New(dialopt.WithInsecure(), dialopt.WithTracing(tracing.WithTracerProvider(tp)), dialopt.WithDefaultTimeout(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testpb.NewTestServiceClient(s.Dial(t, dopts...))
+	st, err := c.FullDuplexCall(context.Background()) // no deadline: the default applies
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Recv(); status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("idle stream Recv: %v, want DeadlineExceeded from the 50ms default", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := c.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1}, {Size: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := out.Recv(); err != nil {
+			break
+		}
+	}
+	if n := len(rec.Ended()); n != 2 {
+		t.Errorf("%d client spans ended, want 2 (one per stream)", n)
 	}
 }
