@@ -90,6 +90,8 @@ func newRun(ctx context.Context, method string, opts []grpc.CallOption) *run {
 		switch o := o.(type) {
 		case HookOption:
 			r.hooks = append(r.hooks, o)
+		case CaptureOption:
+			r.hooks = append(r.hooks, o.hook())
 		case TimeoutOption:
 			timeout, hasTimeout = o.D, true
 		case Option:

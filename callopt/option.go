@@ -68,19 +68,32 @@ func Metadata(kv ...string) Option {
 	}}
 }
 
-// Capture copies the finished call into dst: method, error, header, trailer,
-// peer, start and duration (and request and reply on unary calls). Give each
-// call its own dst; a Capture in default call options would make every
-// concurrent call write the same Call. A nil dst does nothing.
-func Capture(dst *Call) Option {
+// CaptureOption copies the finished call into a caller's Call. Made by
+// Capture; its own type so that option builders can refuse it in default call
+// options (dialopt does).
+type CaptureOption struct {
+	grpc.EmptyCallOption
+	dst *Call
+}
+
+func (CaptureOption) callopt() {}
+
+func (o CaptureOption) hook() HookOption {
 	return HookOption{after: func(c *Call) {
-		if dst != nil {
-			*dst = *c
-			dst.Options = nil
-			dst.ctx = nil
+		if o.dst != nil {
+			*o.dst = *c
+			o.dst.Options = nil
+			o.dst.ctx = nil
 		}
 	}}
 }
+
+// Capture copies the finished call into dst: method, error, header, trailer,
+// peer, start and duration (and request and reply on unary calls). Give each
+// call its own dst; a Capture in default call options would make every
+// concurrent call write the same Call (dialopt.WithDefaultCallOptions refuses
+// it). A nil dst does nothing.
+func Capture(dst *Call) Option { return CaptureOption{dst: dst} }
 
 // CompressAbove compresses a unary request with the named compressor only when
 // its encoded size is at least minBytes; smaller requests go uncompressed, as

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/grpckit/grpckit/callopt"
 	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
@@ -138,13 +139,13 @@ func WithCompressor(name string) Option {
 }
 
 // WithDefaultCallOptions adds call options to every call. grpc.Header,
-// grpc.Trailer and grpc.Peer are rejected: they write through one pointer that
-// every concurrent call would share.
+// grpc.Trailer, grpc.Peer and callopt.Capture are rejected: they write through
+// one pointer that every concurrent call would share.
 func WithDefaultCallOptions(opts ...grpc.CallOption) Option {
 	return optionFunc(func(c *config) {
 		for i, o := range opts {
 			switch o.(type) {
-			case grpc.HeaderCallOption, grpc.TrailerCallOption, grpc.PeerCallOption:
+			case grpc.HeaderCallOption, grpc.TrailerCallOption, grpc.PeerCallOption, callopt.CaptureOption:
 				c.fail("WithDefaultCallOptions", "option %d is %T: its pointer would be shared by every concurrent call; pass it per call", i, o)
 				return
 			case nil:

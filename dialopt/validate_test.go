@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/grpckit/grpckit/callopt"
 	"github.com/grpckit/grpckit/dialopt"
 )
 
@@ -45,6 +46,7 @@ func TestValidation(t *testing.T) {
 		{"default timeout zero", []dialopt.Option{ins, dialopt.WithDefaultTimeout(0)}, "WithDefaultTimeout: timeout must be positive"},
 		{"header in defaults", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(grpc.WaitForReady(true), grpc.Header(&md))}, "WithDefaultCallOptions: option 1 is grpc.HeaderCallOption"},
 		{"trailer in defaults", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(grpc.Trailer(&md))}, "grpc.TrailerCallOption"},
+		{"capture in defaults", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(callopt.Capture(new(callopt.Call)))}, "callopt.CaptureOption"},
 		{"peer in defaults", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(grpc.Peer(nil))}, "grpc.PeerCallOption"},
 		{"retry ok", []dialopt.Option{ins, dialopt.WithRetry(retry(nil))}, ""},
 		{"retry one attempt", []dialopt.Option{ins, dialopt.WithRetry(retry(func(p *dialopt.RetryPolicy) { p.MaxAttempts = 1 }))}, "WithRetry: MaxAttempts 1: must be at least 2"},
