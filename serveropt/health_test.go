@@ -58,7 +58,13 @@ func TestHealthCheckBypass(t *testing.T) {
 	}
 	b, f := measure(bare), measure(full)
 	t.Logf("health check allocs (client+server): bare %.1f, full server stack %.1f", b, f)
-	if f > b+0.5 {
+	// Exact without the race detector; under it grpc-go's pools drop objects
+	// at random and counts vary by a few either way.
+	tolerance := 0.5
+	if testsrv.RaceEnabled {
+		tolerance = 3
+	}
+	if f > b+tolerance {
 		t.Errorf("full server stack adds %.1f allocs to a health check, want 0", f-b)
 	}
 }
