@@ -44,25 +44,9 @@ func TestSkippedLayersCostNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	req := &healthpb.HealthCheckRequest{}
-	measure := func(c healthpb.HealthClient) float64 {
-		for range 50 { // warm pools and caches
-			if _, err := c.Check(ctx, req); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return testing.AllocsPerRun(500, func() { _, _ = c.Check(ctx, req) })
-	}
-	b, f := measure(bare), measure(full)
-	t.Logf("health check allocs: bare %.1f, full client stack %.1f", b, f)
-	// Exact without the race detector; under it grpc-go's pools drop objects
-	// at random and counts vary by a few either way.
-	tolerance := 0.5
-	if testsrv.RaceEnabled {
-		tolerance = 3
-	}
-	if f > b+tolerance {
-		t.Errorf("full client stack adds %.1f allocs to a health check, want 0", f-b)
-	}
+	testsrv.AssertNoExtraAllocs(t, "health check through the full client stack",
+		func() error { _, err := bare.Check(ctx, req); return err },
+		func() error { _, err := full.Check(ctx, req); return err })
 }
 
 // TestStreamLayers: streams go through the same chain: the default timeout

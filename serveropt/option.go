@@ -192,13 +192,16 @@ func WithRateLimit(l ratelimit.Limiter) Option {
 // error.
 func WithKeepalive(p keepalive.ServerParameters, e keepalive.EnforcementPolicy) Option {
 	return optionFunc(func(c *config) {
-		for name, d := range map[string]time.Duration{
-			"MaxConnectionIdle": p.MaxConnectionIdle, "MaxConnectionAge": p.MaxConnectionAge,
-			"MaxConnectionAgeGrace": p.MaxConnectionAgeGrace, "Time": p.Time, "Timeout": p.Timeout,
-			"MinTime": e.MinTime,
+		for _, d := range []struct {
+			name string
+			d    time.Duration
+		}{
+			{"MaxConnectionIdle", p.MaxConnectionIdle}, {"MaxConnectionAge", p.MaxConnectionAge},
+			{"MaxConnectionAgeGrace", p.MaxConnectionAgeGrace}, {"Time", p.Time}, {"Timeout", p.Timeout},
+			{"MinTime", e.MinTime},
 		} {
-			if d < 0 {
-				c.fail("WithKeepalive", "%s %v is negative", name, d)
+			if d.d < 0 { // in a fixed order, so the same input names the same field
+				c.fail("WithKeepalive", "%s %v is negative", d.name, d.d)
 				return
 			}
 		}
