@@ -1,0 +1,108 @@
+package opterr
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+)
+
+// Error is one invalid option: "pkg: Option: message". Unwrap gives the
+// cause, so errors.Is and errors.As see through it.
+type Error struct {
+	Pkg    string // the package reporting it: "dialopt"
+	Option string // the option, possibly nested: "WithLogging: WithFilter"
+	Err    error  // what is wrong
+}
+
+func (e *Error) Error() string { return e.Pkg + ": " + e.Option + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// List collects option errors in the order they are found. The zero value is
+// ready to use. It is not safe for concurrent use.
+type List struct{ errs []error }
+
+// Add records err against option of pkg. A nil err is ignored. An *Error
+// (or a join of them) from another package is re-labelled with Nest's rule.
+func (l *List) Add(pkg, option string, err error) {
+	if err == nil {
+		return
+	}
+	l.errs = append(l.errs, &Error{Pkg: pkg, Option: option, Err: err})
+}
+
+// Addf records a formatted message against option of pkg.
+func (l *List) Addf(pkg, option, format string, args ...any) {
+	l.errs = append(l.errs, &Error{Pkg: pkg, Option: option, Err: fmt.Errorf(format, args...)})
+}
+
+// Nest records the errors err holds (as returned by another package's
+// Validate) as errors of option of pkg. An inner *Error loses its own package
+// prefix and keeps its option name: logging's "logging: WithFilter: nil
+// matcher" inside dialopt.WithLogging becomes "dialopt: WithLogging:
+// WithFilter: nil matcher". errors.As still finds the inner cause.
+func (l *List) Nest(pkg, option string, err error) {
+	if err == nil {
+		return
+	}
+	for _, e := range flatten(err) {
+		var inner *Error
+		if errors.As(e, &inner) {
+			l.errs = append(l.errs, &Error{Pkg: pkg, Option: option + ": " + inner.Option, Err: inner.Err})
+			continue
+		}
+		l.errs = append(l.errs, &Error{Pkg: pkg, Option: option, Err: e})
+	}
+}
+
+// Nil records "what is nil" against option when v is nil or a typed nil (see
+// IsNil), and reports whether it was.
+func (l *List) Nil(pkg, option, what string, v any) bool {
+	if !IsNil(v) {
+		return false
+	}
+	l.Addf(pkg, option, "%s is nil", what)
+	return true
+}
+
+// Len reports how many errors were recorded.
+func (l *List) Len() int { return len(l.errs) }
+
+// Err returns nil when nothing was recorded, the error itself when one was,
+// and otherwise every error joined in order (errors.Join: one per line).
+func (l *List) Err() error {
+	switch len(l.errs) {
+	case 0:
+		return nil
+	case 1:
+		return l.errs[0]
+	}
+	return errors.Join(l.errs...)
+}
+
+// IsNil reports whether v is nil or holds a nil pointer or func, which would
+// panic where a usable value was promised: a `var f filter.MatchFunc` passed
+// as a matcher is one. Nil slices and maps are usable values (a filter of no
+// service names is one) and are not reported.
+func IsNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.UnsafePointer:
+		return rv.IsNil()
+	}
+	return false
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
