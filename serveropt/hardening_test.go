@@ -270,7 +270,9 @@ func TestHealthCheckAllocs(t *testing.T) {
 	}
 	plain := healthpb.NewHealthClient(testsrv.Start(t, testsrv.WithServerOptions(sopts...)).Conn)
 	oneNoop := healthpb.NewHealthClient(testsrv.Start(t, testsrv.WithServerOptions(grpc.ChainUnaryInterceptor(
-		func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) { return h(ctx, req) }))).Conn)
+		func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			return h(ctx, req)
+		}))).Conn)
 	bare := healthpb.NewHealthClient(testsrv.Start(t).Conn)
 	viaNewServer := healthServer(t, full...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
