@@ -66,11 +66,16 @@ func TestValidate(t *testing.T) {
 }
 
 // TestInvalidOptionsFallBack checks that the constructors ignore invalid
-// options instead of panicking, keeping the defaults and the valid options.
+// options, typed nils included, instead of panicking, keeping the defaults and
+// the valid options.
 func TestInvalidOptionsFallBack(t *testing.T) {
 	t.Parallel()
 	env := newOTel(t)
+	var nilMatch filter.MatchFunc
+	var nilSDK *sdktrace.TracerProvider
 	opts := append(env.options(),
+		tracing.WithFilter(nilMatch),
+		tracing.WithTracerProvider(nilSDK),
 		nil,
 		tracing.WithTracerProvider(nil),
 		tracing.WithPropagators(nil),
