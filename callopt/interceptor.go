@@ -59,11 +59,6 @@ func StreamClientInterceptor() grpc.StreamClientInterceptor {
 	}
 }
 
-// Has reports whether opts hold a callopt option, i.e. whether the
-// interceptors of this package have anything to do for the call. It does not
-// allocate.
-func Has(opts []grpc.CallOption) bool { return hasOption(opts) }
-
 func hasOption(opts []grpc.CallOption) bool {
 	for _, o := range opts {
 		if _, ok := o.(Option); ok {
