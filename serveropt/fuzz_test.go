@@ -44,7 +44,9 @@ var fuzzOptions = func() []serveropt.Option {
 		nilRec    serveropt.RecoveryHandler
 	)
 	noTap := func(ctx context.Context, _ *tap.Info) (context.Context, error) { return ctx, nil }
-	pass := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) { return h(ctx, req) }
+	pass := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		return h(ctx, req)
+	}
 	allow := func(ctx context.Context) (context.Context, error) { return ctx, nil }
 	l := slog.New(slog.DiscardHandler)
 	return []serveropt.Option{
