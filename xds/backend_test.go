@@ -9,23 +9,28 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/serveropt"
 )
 
 // backend is the interop TestService on 127.0.0.1, answering UnaryCall with
 // its name as ServerId and remembering what the last call carried. A call
-// with metadata x-wait: ctx waits until its context ends.
+// with metadata x-wait waits until its context ends; the first call with
+// metadata x-fail-once: ID fails with Unavailable, later ones with the same
+// ID succeed.
 type backend struct {
 	testpb.UnimplementedTestServiceServer
 	name  string
 	port  uint32
 	calls atomic.Int64
 
-	mu   sync.Mutex
-	last seen
+	mu     sync.Mutex
+	last   seen
+	failed map[string]bool
 }
 
 // seen is what a backend saw of one call.
@@ -44,7 +49,17 @@ func (b *backend) UnaryCall(ctx context.Context, _ *testpb.SimpleRequest) (*test
 	}
 	b.mu.Lock()
 	b.last = s
+	fail := false
+	if id := md.Get("x-fail-once"); len(id) == 1 && !b.failed[id[0]] {
+		if b.failed == nil {
+			b.failed = map[string]bool{}
+		}
+		b.failed[id[0]], fail = true, true
+	}
 	b.mu.Unlock()
+	if fail {
+		return nil, status.Error(codes.Unavailable, "failing the first attempt")
+	}
 	if len(md.Get("x-wait")) > 0 {
 		<-ctx.Done()
 		return nil, ctx.Err()

@@ -205,6 +205,15 @@ func weightedRoute(name string, ws ...weight) *routepb.RouteConfiguration {
 	}
 }
 
+// withRetry sets the retry policy of every route of rc: the control plane's
+// equivalent of a service config retryPolicy (gRFC A44).
+func withRetry(rc *routepb.RouteConfiguration, p *routepb.RetryPolicy) *routepb.RouteConfiguration {
+	for _, vh := range rc.GetVirtualHosts() {
+		vh.RetryPolicy = p
+	}
+	return rc
+}
+
 // edsCluster is a round-robin cluster whose endpoints come by EDS under the
 // cluster's name.
 func edsCluster(name string) *clusterpb.Cluster {
