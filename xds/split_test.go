@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/status"
 
@@ -79,7 +80,7 @@ func TestTrafficFollowsControlPlane(t *testing.T) {
 	if n := b3.calls.Load() - before; n != 0 {
 		t.Errorf("removed backend b3 received %d calls after the control plane removed it, want 0", n)
 	}
-	if s := cc.GetState().String(); s != "READY" {
+	if s := cc.GetState(); s != connectivity.Ready {
 		t.Errorf("ClientConn state = %s, want READY (the same connection throughout)", s)
 	}
 }
