@@ -25,8 +25,12 @@ const testChildEnv = "GRPCKIT_XDS_TEST_CHILD"
 var cp *controlPlane
 
 func TestMain(m *testing.M) {
-	if os.Getenv(testChildEnv) == "" {
+	switch os.Getenv(testChildEnv) {
+	case "":
 		os.Exit(runChild())
+	case noBootstrapChild:
+		// TestWithoutBootstrap's child: no bootstrap, no management server.
+		goleak.VerifyTestMain(m)
 	}
 	var err error
 	cp, err = startControlPlane(context.Background())
