@@ -37,6 +37,9 @@ func New(opts ...Option) ([]grpc.DialOption, error) {
 // NewClient is New followed by grpc.NewClient(target, ...). Like grpc.NewClient
 // it does no I/O; use WaitReady to wait for a connection.
 func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
+	if err := checkTarget(target); err != nil {
+		return nil, err
+	}
 	dopts, err := New(opts...)
 	if err != nil {
 		return nil, err
