@@ -118,12 +118,19 @@ func waitMode(ctx context.Context, t *testing.T, modes <-chan connectivity.Servi
 	}
 }
 
-func TestNewServerRefusesHealth(t *testing.T) {
-	_, err := xds.NewServer(serveropt.WithHealth(health.NewServer()))
-	want := "xds: NewServer: serveropt.WithHealth is not carried over to an xDS server: " +
-		"leave it out and call healthpb.RegisterHealthServer(s, h) on the server NewServer returns"
-	if err == nil || err.Error() != want {
-		t.Fatalf("xds.NewServer(WithHealth) error = %v, want %q", err, want)
+// TestNewServerRegistersHealth: WithHealth and WithReflection register on
+// the xDS server as they do on a plain one.
+func TestNewServerRegistersHealth(t *testing.T) {
+	s, err := xds.NewServer(serveropt.WithHealth(health.NewServer()), serveropt.WithReflection())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	info := s.GetServiceInfo()
+	for _, name := range []string{"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} {
+		if _, ok := info[name]; !ok {
+			t.Errorf("%s not registered on the xDS server (have %v)", name, info)
+		}
 	}
 }
 
