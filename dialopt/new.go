@@ -21,6 +21,44 @@ import (
 // check through the full stack therefore allocates nothing extra.
 // Raw options from WithDialOptions come last.
 func New(opts ...Option) ([]grpc.DialOption, error) {
+	c, err := apply(opts)
+	if err != nil {
+		return nil, err
+	}
+	return c.build()
+}
+
+// NewClient is New followed by grpc.NewClient(target, ...). Like grpc.NewClient
+// it does no I/O; use WaitReady to wait for a connection. An xds:/// target is
+// checked first: without an xDS bootstrap or the xds resolver it is an error
+// naming GRPC_XDS_BOOTSTRAP, and service-config options (WithRetry,
+// WithMethodConfig, WithLoadBalancing) are refused with it, since the control
+// plane's config replaces them.
+func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
+	if err := checkTarget(target); err != nil {
+		return nil, err
+	}
+	c, err := apply(opts)
+	if err != nil {
+		return nil, err
+	}
+	if isXDS(target) && (len(c.methods) > 0 || c.lb != "") {
+		return nil, fmt.Errorf("dialopt: target %q: the xDS control plane supplies the service config and grpc-go ignores "+
+			"the default one, so WithRetry, WithMethodConfig and WithLoadBalancing would do nothing: set retry, "+
+			"timeouts and load balancing on the route and cluster resources", target)
+	}
+	dopts, err := c.build()
+	if err != nil {
+		return nil, err
+	}
+	cc, err := grpc.NewClient(target, dopts...)
+	if err != nil {
+		return nil, fmt.Errorf("dialopt: %w", err)
+	}
+	return cc, nil
+}
+
+func apply(opts []Option) (*config, error) {
 	c := &config{}
 	for i, o := range opts {
 		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i+1), o) {
@@ -31,24 +69,7 @@ func New(opts ...Option) ([]grpc.DialOption, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return c.build()
-}
-
-// NewClient is New followed by grpc.NewClient(target, ...). Like grpc.NewClient
-// it does no I/O; use WaitReady to wait for a connection.
-func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
-	if err := checkTarget(target); err != nil {
-		return nil, err
-	}
-	dopts, err := New(opts...)
-	if err != nil {
-		return nil, err
-	}
-	cc, err := grpc.NewClient(target, dopts...)
-	if err != nil {
-		return nil, fmt.Errorf("dialopt: %w", err)
-	}
-	return cc, nil
+	return c, nil
 }
 
 // validate adds the checks that need every option applied, after the

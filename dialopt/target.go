@@ -14,14 +14,20 @@ import (
 // set later with os.Setenv is never seen by its xDS client.
 var xdsBootstrapAtStart = os.Getenv("GRPC_XDS_BOOTSTRAP") != "" || os.Getenv("GRPC_XDS_BOOTSTRAP_CONFIG") != ""
 
+// isXDS reports whether target names the xds resolver (xds:///name or
+// xds://authority/name).
+func isXDS(target string) bool {
+	scheme, rest, ok := strings.Cut(target, ":")
+	return ok && strings.EqualFold(scheme, "xds") && strings.HasPrefix(rest, "//")
+}
+
 // checkTarget refuses an xDS target (xds:///name or xds://authority/name)
 // that cannot work: grpc-go would accept it and fail every call later (no
 // bootstrap), or resolve it with DNS (no xds resolver registered). Other
 // targets, including a host named xds ("xds:443"), are left to
 // grpc.NewClient.
 func checkTarget(target string) error {
-	scheme, rest, ok := strings.Cut(target, ":")
-	if !ok || !strings.EqualFold(scheme, "xds") || !strings.HasPrefix(rest, "//") {
+	if !isXDS(target) {
 		return nil
 	}
 	var problems []string

@@ -2,6 +2,7 @@ package xds_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,8 +21,9 @@ import (
 
 // TestRetryPolicyComesFromTheRoute shows where retries are configured under
 // xDS. The xds resolver hands the channel a service config of its own, so
-// grpc-go ignores the default service config, and with it the retryPolicy
-// dialopt.WithRetry writes there: a first attempt that fails with
+// grpc-go would ignore the default service config, and with it the
+// retryPolicy dialopt.WithRetry writes there: dialopt refuses WithRetry on
+// an xds target, and without a route policy a first attempt that fails with
 // Unavailable fails the call. A retry policy on the route, sent by the
 // control plane, retries it.
 func TestRetryPolicyComesFromTheRoute(t *testing.T) {
@@ -35,7 +37,7 @@ func TestRetryPolicyComesFromTheRoute(t *testing.T) {
 	); err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
-	cc, err := xds.NewClient("xds:///"+svc,
+	_, err := xds.NewClient("xds:///"+svc,
 		dialopt.WithInsecure(),
 		dialopt.WithRetry(dialopt.RetryPolicy{
 			MaxAttempts:    3,
@@ -44,6 +46,10 @@ func TestRetryPolicyComesFromTheRoute(t *testing.T) {
 			RetryableCodes: []codes.Code{codes.Unavailable},
 		}),
 	)
+	if err == nil || !strings.Contains(err.Error(), "WithRetry, WithMethodConfig and WithLoadBalancing would do nothing") {
+		t.Fatalf("xds.NewClient with WithRetry: %v, want it refused", err)
+	}
+	cc, err := xds.NewClient("xds:///"+svc, dialopt.WithInsecure())
 	if err != nil {
 		t.Fatalf("xds.NewClient: %v", err)
 	}
@@ -53,7 +59,7 @@ func TestRetryPolicyComesFromTheRoute(t *testing.T) {
 	before := b.calls.Load()
 	_, err = c.UnaryCall(ctx, &testpb.SimpleRequest{}, grpc.WaitForReady(true), callopt.Metadata("x-fail-once", "call-1"))
 	if got := status.Code(err); got != codes.Unavailable {
-		t.Fatalf("without a route retry policy: code = %v (%v), want Unavailable: dialopt.WithRetry does not apply under xDS", got, err)
+		t.Fatalf("without a route retry policy: code = %v (%v), want Unavailable", got, err)
 	}
 	if n := b.calls.Load() - before; n != 1 {
 		t.Errorf("without a route retry policy: backend saw %d attempts, want 1", n)
