@@ -97,6 +97,13 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 			zstd.WithDecodeBuffersBelow(0),
 		},
 	}
+	c.readers.newDecoder = func() (decoder, error) {
+		dec, err := zstd.NewReader(nil, c.decOpts...)
+		if err != nil {
+			return nil, fmt.Errorf("compress: zstd decoder: %w", err)
+		}
+		return &zstdDecoder{c: c, dec: dec}, nil
+	}
 	// Build one writer now: it checks the options, and its encoder allocates
 	// nothing until first used.
 	z, err := c.newWriter()
@@ -113,7 +120,7 @@ type zstdCompressor struct {
 	fill    int64 // bytes a refused frame yields before its error
 	decOpts []zstd.DOption
 	writers sync.Pool // *zstdWriter
-	readers sync.Pool // *zstdReader
+	readers readerPool
 }
 
 func (c *zstdCompressor) Name() string { return Zstd }
@@ -178,34 +185,27 @@ func trim(b []byte) []byte {
 }
 
 func (c *zstdCompressor) Decompress(r io.Reader) (io.Reader, error) {
-	z, _ := c.readers.Get().(*zstdReader)
-	if z == nil {
-		dec, err := zstd.NewReader(nil, c.decOpts...)
-		if err != nil {
-			return nil, fmt.Errorf("compress: zstd decoder: %w", err)
-		}
-		z = &zstdReader{c: c, dec: dec}
-	}
-	if err := z.dec.Reset(r); err != nil {
-		return nil, fmt.Errorf("compress: zstd decoder: %w", err)
-	}
-	z.n, z.tooLarge, z.open = 0, nil, true
-	return z, nil
+	return c.readers.get(r)
 }
 
-// zstdReader is a pooled decoder plus the oversized-frame signal.
-type zstdReader struct {
+// zstdDecoder is a stream decoder for the reader pool, plus the
+// oversized-frame signal.
+type zstdDecoder struct {
 	c        *zstdCompressor
 	dec      *zstd.Decoder
 	n        int64 // bytes returned so far, filler included
 	tooLarge error // set once the decoder refused a frame for its size
-	open     bool
 }
 
-func (z *zstdReader) Read(p []byte) (int, error) {
-	if !z.open {
-		return 0, errClosed
+func (z *zstdDecoder) reset(r io.Reader) error {
+	z.n, z.tooLarge = 0, nil
+	if err := z.dec.Reset(r); err != nil && r != nil {
+		return fmt.Errorf("compress: zstd decoder: %w", err)
 	}
+	return nil
+}
+
+func (z *zstdDecoder) Read(p []byte) (int, error) {
 	if z.tooLarge != nil {
 		return z.fill(p)
 	}
@@ -223,7 +223,7 @@ func (z *zstdReader) Read(p []byte) (int, error) {
 }
 
 // fill zeroes p up to the fill bound in total, then returns the error.
-func (z *zstdReader) fill(p []byte) (int, error) {
+func (z *zstdDecoder) fill(p []byte) (int, error) {
 	left := z.c.fill - z.n
 	if left <= 0 {
 		return 0, z.tooLarge
@@ -232,17 +232,4 @@ func (z *zstdReader) fill(p []byte) (int, error) {
 	clear(p[:k])
 	z.n += int64(k)
 	return k, nil
-}
-
-// Close returns the decoder to the pool. It never fails; a second Close is a
-// no-op as long as the reader has not been handed out again.
-func (z *zstdReader) Close() error {
-	if !z.open {
-		return nil
-	}
-	z.open = false
-	z.tooLarge = nil
-	_ = z.dec.Reset(nil) // drop the reference to grpc-go's buffers
-	z.c.readers.Put(z)
-	return nil
 }
