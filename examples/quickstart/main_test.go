@@ -15,7 +15,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // README's first command stays true.
 func TestQuickstart(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), &lockedWriter{w: &out}, false); err != nil {
+	if err := (config{}).run(context.Background(), &lockedWriter{w: &out}); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	got := out.String()
@@ -48,7 +48,7 @@ func TestQuickstart(t *testing.T) {
 
 func TestJSONSpans(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), &lockedWriter{w: &out}, true); err != nil {
+	if err := (config{jsonSpans: true}).run(context.Background(), &lockedWriter{w: &out}); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	if !strings.Contains(out.String(), `"SpanKind":2`) {

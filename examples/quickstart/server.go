@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
+	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
 	"github.com/grpckit/grpckit/internal/testsrv"
@@ -17,16 +23,28 @@ import (
 	_ "github.com/grpckit/grpckit/compress" // registers gzip, zstd and snappy
 )
 
-// startServer serves grpc's interop TestService on lis with the full grpckit
-// server stack and returns a function that stops it.
-func startServer(out io.Writer, lis net.Listener, tel *telemetry) (stop func(), err error) {
+// defaultStopTimeout bounds the drain when the caller gives no timeout.
+const defaultStopTimeout = 10 * time.Second
+
+// server is grpc's interop TestService behind the full grpckit server stack.
+type server struct {
+	grpc   *grpc.Server
+	health *health.Server
+	out    io.Writer
+}
+
+// newServer builds the server. Health checks and reflection (grpcurl,
+// grpc-health-probe, kubelet probes) are skipped by all three observers, so
+// they leave no span, no measurement and no log line.
+func newServer(out io.Writer, tel *telemetry) (*server, error) {
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{ReplaceAttr: shortLog}))
+	skip := filter.SkipHealthAndReflection()
 	hs := health.NewServer() // SERVING for ""
 	srv, err := serveropt.NewServer(
 		serveropt.WithStrictCodecs(),
-		serveropt.WithTracing(tracing.WithTracerProvider(tel.tp), tracing.WithPropagators(tel.prop)),
-		serveropt.WithMetrics(metrics.WithMeterProvider(tel.mp)),
-		serveropt.WithLogging(logger),
+		serveropt.WithTracing(tracing.WithTracerProvider(tel.tp), tracing.WithPropagators(tel.prop), tracing.WithFilter(skip)),
+		serveropt.WithMetrics(metrics.WithMeterProvider(tel.mp), metrics.WithFilter(skip)),
+		serveropt.WithLogging(logger, logging.WithFilter(skip)),
 		serveropt.WithRecovery(),
 		serveropt.WithHealth(hs),
 		serveropt.WithReflection(),
@@ -35,16 +53,57 @@ func startServer(out io.Writer, lis net.Listener, tel *telemetry) (stop func(), 
 		return nil, err
 	}
 	testpb.RegisterTestServiceServer(srv, &testsrv.Service{})
-	done := make(chan struct{})
+	return &server{grpc: srv, health: hs, out: out}, nil
+}
+
+// serve serves on lis until ctx ends, then drains: health reports
+// NOT_SERVING, it waits grace so load balancers and probes notice, stops
+// accepting calls and waits up to timeout (defaultStopTimeout when not
+// positive) for the calls in flight, then cuts what remains. It returns nil
+// after a drain, or the error that ended serving early.
+//
+// It does what serveropt.Serve does; the quickstart keeps its own copy until
+// that lands on main.
+func (s *server) serve(ctx context.Context, lis net.Listener, grace, timeout time.Duration, announce bool) error {
+	if timeout <= 0 {
+		timeout = defaultStopTimeout
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.grpc.Serve(lis) }()
+	select {
+	case err := <-served:
+		s.health.Shutdown()
+		return err
+	case <-ctx.Done():
+	}
+	if announce {
+		fmt.Fprintf(s.out, "draining: health NOT_SERVING, grace %s, then up to %s for calls in flight\n", grace, timeout)
+	}
+	s.health.Shutdown() // every service NOT_SERVING; later updates are ignored
+	if grace > 0 {
+		t := time.NewTimer(grace)
+		<-t.C
+	}
+	stopped := make(chan struct{})
 	go func() {
-		defer close(done)
-		_ = srv.Serve(lis) // returns after Stop
+		s.grpc.GracefulStop()
+		close(stopped)
 	}()
-	return func() {
-		hs.Shutdown()
-		srv.GracefulStop()
-		<-done
-	}, nil
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-stopped:
+	case <-t.C:
+		if announce {
+			fmt.Fprintf(s.out, "drain: calls still in flight after %s; closing them\n", timeout)
+		}
+		s.grpc.Stop()
+		<-stopped
+	}
+	if announce {
+		fmt.Fprintln(s.out, "drained: stopped")
+	}
+	return <-served // nil after GracefulStop or Stop
 }
 
 // shortLog keeps the server's log lines to what the demo wants to show.
