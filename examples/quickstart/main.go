@@ -34,6 +34,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/grpckit/grpckit/serveropt"
 )
 
 // config is what the flags select.
@@ -57,8 +59,8 @@ func main() {
 	flag.BoolVar(&c.jsonSpans, "json-spans", false, "export spans with OpenTelemetry's stdouttrace exporter (full JSON) instead of one line each")
 	flag.StringVar(&c.otlp, "otlp", "", "export traces and metrics over OTLP/gRPC (plain text) to this HOST:PORT, e.g. a collector or Jaeger on 127.0.0.1:4317")
 	flag.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464")
-	flag.DurationVar(&c.grace, "grace", 0, "on SIGTERM, report NOT_SERVING for this long before draining (give load balancers time to notice)")
-	flag.DurationVar(&c.stopTimeout, "stop-timeout", 10*time.Second, "on SIGTERM, how long calls in flight may take before they are cut")
+	flag.DurationVar(&c.grace, "grace", serveropt.DefaultGracePeriod, "on SIGTERM, keep serving with health NOT_SERVING this long before draining, so load balancers notice (0 to skip, at most 10s)")
+	flag.DurationVar(&c.stopTimeout, "stop-timeout", serveropt.DefaultStopTimeout, "on SIGTERM, how long calls in flight may take before they are cut")
 	flag.Parse()
 
 	// SIGTERM is what Kubernetes and Docker send; SIGINT is Ctrl-C.
@@ -121,7 +123,7 @@ func (c config) demo(ctx context.Context, out io.Writer) (err error) {
 	c.notify(lis.Addr(), tel)
 	srvCtx, stopServer := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- srv.serve(srvCtx, lis, 0, c.stopTimeout, false) }()
+	go func() { served <- srv.serve(srvCtx, lis, 0, serveropt.DefaultStopTimeout, false) }()
 
 	err = runClient(ctx, out, lis.Addr().String(), tel, true)
 	stopServer()

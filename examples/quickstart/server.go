@@ -23,14 +23,10 @@ import (
 	_ "github.com/grpckit/grpckit/compress" // registers gzip, zstd and snappy
 )
 
-// defaultStopTimeout bounds the drain when the caller gives no timeout.
-const defaultStopTimeout = 10 * time.Second
-
 // server is grpc's interop TestService behind the full grpckit server stack.
 type server struct {
-	grpc   *grpc.Server
-	health *health.Server
-	out    io.Writer
+	grpc *grpc.Server
+	out  io.Writer
 }
 
 // newServer builds the server. Health checks and reflection (grpcurl,
@@ -53,57 +49,25 @@ func newServer(out io.Writer, tel *telemetry) (*server, error) {
 		return nil, err
 	}
 	testpb.RegisterTestServiceServer(srv, &testsrv.Service{})
-	return &server{grpc: srv, health: hs, out: out}, nil
+	return &server{grpc: srv, out: out}, nil
 }
 
-// serve serves on lis until ctx ends, then drains: health reports
-// NOT_SERVING, it waits grace so load balancers and probes notice, stops
-// accepting calls and waits up to timeout (defaultStopTimeout when not
-// positive) for the calls in flight, then cuts what remains. It returns nil
-// after a drain, or the error that ended serving early.
-//
-// It does what serveropt.Serve does; the quickstart keeps its own copy until
-// that lands on main.
-func (s *server) serve(ctx context.Context, lis net.Listener, grace, timeout time.Duration, announce bool) error {
-	if timeout <= 0 {
-		timeout = defaultStopTimeout
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.grpc.Serve(lis) }()
-	select {
-	case err := <-served:
-		s.health.Shutdown()
-		return err
-	case <-ctx.Done():
-	}
+// serve serves on lis until ctx ends, then drains with serveropt.Serve:
+// health reports NOT_SERVING, it keeps serving for grace so load balancers
+// and probes notice, stops accepting calls and waits up to stopTimeout for
+// the calls in flight, then cuts what remains. It returns nil after a drain.
+// With announce it prints when the drain starts and ends.
+func (s *server) serve(ctx context.Context, lis net.Listener, grace, stopTimeout time.Duration, announce bool) error {
 	if announce {
-		fmt.Fprintf(s.out, "draining: health NOT_SERVING, grace %s, then up to %s for calls in flight\n", grace, timeout)
+		context.AfterFunc(ctx, func() {
+			fmt.Fprintf(s.out, "draining: health NOT_SERVING, grace %s, then up to %s for calls in flight\n", grace, stopTimeout)
+		})
 	}
-	s.health.Shutdown() // every service NOT_SERVING; later updates are ignored
-	if grace > 0 {
-		t := time.NewTimer(grace)
-		<-t.C
-	}
-	stopped := make(chan struct{})
-	go func() {
-		s.grpc.GracefulStop()
-		close(stopped)
-	}()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-stopped:
-	case <-t.C:
-		if announce {
-			fmt.Fprintf(s.out, "drain: calls still in flight after %s; closing them\n", timeout)
-		}
-		s.grpc.Stop()
-		<-stopped
-	}
-	if announce {
+	err := serveropt.Serve(ctx, s.grpc, lis, serveropt.WithGracePeriod(grace), serveropt.WithStopTimeout(stopTimeout))
+	if announce && err == nil {
 		fmt.Fprintln(s.out, "drained: stopped")
 	}
-	return <-served // nil after GracefulStop or Stop
+	return err
 }
 
 // shortLog keeps the server's log lines to what the demo wants to show.
