@@ -115,7 +115,7 @@ func runClient(ctx context.Context, out io.Writer, addr string, tel *telemetry, 
 			}
 		}
 	}
-	fmt.Fprintln(out, "   (the client stopped waiting at its deadline: DeadlineExceeded; the server only saw the call cancelled: Canceled, not a server error)")
+	fmt.Fprintln(out, "   (the client gave up at its deadline: DeadlineExceeded; the server usually logs Canceled: the client's cancellation reaches it before its own copy of the deadline fires)")
 
 	// 6. A handler panic.
 	fmt.Fprintln(out, "\n6. a handler that panics (serveropt.WithRecovery)")

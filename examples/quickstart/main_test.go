@@ -25,7 +25,7 @@ func TestQuickstart(t *testing.T) {
 		"-> OK, response content-type application/grpc+json",
 		"B on the wire (",
 		"-> DeadlineExceeded after",
-		"   (the client stopped waiting at its deadline: DeadlineExceeded; the server only saw the call cancelled: Canceled, not a server error)",
+		"   (the client gave up at its deadline: DeadlineExceeded; the server usually logs Canceled: the client's cancellation reaches it before its own copy of the deadline fires)",
 		`-> Internal "internal error" (the stack stays in the server log)`,
 		`msg="recovered from panic" panic="testsrv: handler panic requested"`,
 		`-> Unimplemented "codec: content-subtype \"yaml\" is not supported`,

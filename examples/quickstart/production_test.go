@@ -83,10 +83,11 @@ func probe(t *testing.T, ctx context.Context, addr string) {
 		t.Fatalf("reflection v1 listed no services")
 	}
 	_ = v1.CloseSend()
-	v1a, err := reflectionv1alpha.NewServerReflectionClient(conn).ServerReflectionInfo(ctx) //nolint:staticcheck // SA1019: grpcurl still speaks v1alpha
+	v1a, err := reflectionv1alpha.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	//lint:ignore SA1019 grpcurl still speaks v1alpha; its calls must be skipped too
 	if err := v1a.Send(&reflectionv1alpha.ServerReflectionRequest{MessageRequest: &reflectionv1alpha.ServerReflectionRequest_ListServices{}}); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestProduction(t *testing.T) {
 	}
 	for _, want := range []string{
 		"the server span, a child of",
-		"   (the client stopped waiting at its deadline: DeadlineExceeded;",
+		"   (the client gave up at its deadline: DeadlineExceeded;",
 		"   (no server span or log line: the strict codec check is a tap handle",
 	} {
 		if !strings.Contains(strings.ToLower(cliOut.String()), strings.ToLower(want)) {
@@ -125,15 +126,16 @@ func TestProduction(t *testing.T) {
 	}
 
 	// The server records a call when its handler returns; call 5's handler
-	// returns when the cancellation reaches it, which may be after the
-	// client moved on. Scrape until that series is there.
+	// returns when the client's cancellation or its own copy of the deadline
+	// reaches it, which may be after the client moved on. Scrape until that
+	// series is there.
 	scrape := scrapeMetrics(t, ctx, metricsAddr)
-	for tick := time.NewTicker(10 * time.Millisecond); !hasSeries(scrape, "CANCELLED"); {
+	for tick := time.NewTicker(10 * time.Millisecond); !hasSeries(scrape, "CANCELLED") && !hasSeries(scrape, "DEADLINE_EXCEEDED"); {
 		select {
 		case <-tick.C:
 			scrape = scrapeMetrics(t, ctx, metricsAddr)
 		case <-ctx.Done():
-			t.Fatalf("the scrape never showed call 5's CANCELLED: %v", ctx.Err())
+			t.Fatalf("the scrape never showed call 5 (CANCELLED or DEADLINE_EXCEEDED): %v", ctx.Err())
 		}
 	}
 	checkScrape(t, scrape)
@@ -233,10 +235,16 @@ func checkScrape(t *testing.T, fams map[string]*dto.MetricFamily) {
 		}
 		series[fmt.Sprintf("%s %s %s", l["rpc_method"], l["rpc_response_status_code"], l["error_type"])] += m.GetHistogram().GetSampleCount()
 	}
+	// Call 5 ends on the server as Canceled (the client's cancellation came
+	// first: not the server's fault, no error.type) or DeadlineExceeded (its
+	// own copy of the deadline fired first: a server fault).
+	timedOut := series["grpc.testing.TestService/UnaryCall CANCELLED "] + series["grpc.testing.TestService/UnaryCall DEADLINE_EXCEEDED DEADLINE_EXCEEDED"]
+	if timedOut != 1 {
+		t.Errorf("call 5 on the server: %d calls recorded, want 1 (all: %v)", timedOut, series)
+	}
 	for key, want := range map[string]uint64{
 		"grpc.testing.TestService/UnaryCall OK ":               3,
 		"grpc.testing.TestService/UnaryCall INTERNAL INTERNAL": 1, // the panic
-		"grpc.testing.TestService/UnaryCall CANCELLED ":        1, // no error.type: not the server's fault
 		"grpc.testing.TestService/StreamingOutputCall OK ":     1,
 	} {
 		if got := series[key]; got != want {

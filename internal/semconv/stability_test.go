@@ -100,7 +100,7 @@ func checkMode(t *testing.T, dup bool) {
 	for _, sp := range ended {
 		got := map[string]string{}
 		for _, kv := range sp.Attributes() {
-			got[string(kv.Key)] = kv.Value.Emit()
+			got[string(kv.Key)] = kv.Value.String()
 		}
 		want := map[string]string{
 			"rpc.method":      "grpc.testing.TestService/UnaryCall",
@@ -232,7 +232,7 @@ func histogram(t *testing.T, m metricdata.Metrics) map[string]metricdata.Histogr
 func sortedPairs(kvs []attribute.KeyValue) string {
 	s := make([]string, 0, len(kvs))
 	for _, kv := range kvs {
-		s = append(s, string(kv.Key)+"="+kv.Value.Emit())
+		s = append(s, string(kv.Key)+"="+kv.Value.String())
 	}
 	slices.Sort(s)
 	return strings.Join(s, " ")
