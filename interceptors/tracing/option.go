@@ -120,22 +120,36 @@ func WithSpanInclusion(f func(ctx context.Context, fullMethod string, req, resp 
 	return optionFunc(func(c *config) { c.include = f })
 }
 
-// WithSpanDecorator sets a hook, like otgrpc's SpanDecorator, that the
-// OpenTracing backend calls once per traced call just before the span
-// finishes, after the standard tags are set, so it may add or override tags
-// and logs. ctx is the call's context (holding span); req and resp are nil on
-// streams and resp is nil when the call failed; err is the call's error. The
-// OpenTelemetry backend ignores it (see WithOTelSpanDecorator). A nil f is
-// invalid. f must be safe for concurrent use.
+// WithOpenTracingSpanDecorator sets a hook, like otgrpc's SpanDecorator,
+// that the OpenTracing backend calls once per traced call just before the
+// span finishes, after the standard tags are set, so it may add or override
+// tags and logs. ctx is the call's context (holding span); req and resp are
+// nil on streams and resp is nil when the call failed; err is the call's
+// error. The OpenTelemetry backend ignores it (see WithOTelSpanDecorator). A
+// nil f is invalid. f must be safe for concurrent use.
+func WithOpenTracingSpanDecorator(f func(ctx context.Context, span opentracing.Span, fullMethod string, req, resp any, err error)) Option {
+	return spanDecorator("WithOpenTracingSpanDecorator", f)
+}
+
+// WithSpanDecorator is WithOpenTracingSpanDecorator under its former name,
+// which did not say that only the OpenTracing backend calls it. Its errors
+// name WithSpanDecorator.
+//
+// Deprecated: use WithOpenTracingSpanDecorator, or WithOTelSpanDecorator for
+// the OpenTelemetry backend.
 func WithSpanDecorator(f func(ctx context.Context, span opentracing.Span, fullMethod string, req, resp any, err error)) Option {
+	return spanDecorator("WithSpanDecorator", f)
+}
+
+func spanDecorator(name string, f func(context.Context, opentracing.Span, string, any, any, error)) Option {
 	if opterr.IsNil(f) {
-		return nilOption("WithSpanDecorator", "function")
+		return nilOption(name, "function")
 	}
 	return optionFunc(func(c *config) { c.otDecorate = f })
 }
 
-// WithOTelSpanDecorator is WithSpanDecorator for the OpenTelemetry backend:
-// f runs once per traced call just before span.End, after the status and the
+// WithOTelSpanDecorator is WithOpenTracingSpanDecorator for the
+// OpenTelemetry backend: f runs once per traced call just before span.End, after the status and the
 // rpc.response.status_code attribute are set. The OpenTracing backend ignores
 // it. A nil f is invalid. f must be safe for concurrent use.
 func WithOTelSpanDecorator(f func(ctx context.Context, span trace.Span, fullMethod string, req, resp any, err error)) Option {
