@@ -47,7 +47,7 @@ func NewServer(opts ...Option) (*grpc.Server, error) {
 func apply(opts []Option) (*config, error) {
 	c := &config{}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i), o) {
+		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i+1), o) {
 			continue
 		}
 		o.apply(c)
