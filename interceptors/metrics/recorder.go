@@ -24,6 +24,7 @@ const maxCached = 1024
 // recorder records call durations on one histogram.
 type recorder struct {
 	hist     metric.Float64Histogram
+	legacy   metric.Float64Histogram // rpc.*.duration in ms under semconv.Dup; else nil
 	filter   filter.Matcher
 	isClient bool
 
@@ -36,12 +37,13 @@ type key struct{ target, method string }
 
 // entry holds one prepared record option per status code.
 type entry struct {
-	opts [semconv.NumCodes][]metric.RecordOption
-	base []attribute.KeyValue // for codes without a canonical name
+	opts   [semconv.NumCodes][]metric.RecordOption
+	legacy [semconv.NumCodes][]metric.RecordOption // without error.type; set when r.legacy is
+	base   []attribute.KeyValue                    // for codes without a canonical name
 }
 
 func newRecorder(c *config, isClient bool) *recorder {
-	meter := c.provider.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
+	meter := c.provider.Meter(ScopeName, metric.WithInstrumentationVersion(semconv.Version), metric.WithSchemaURL(semconv.SchemaURL))
 	bounds := metric.WithExplicitBucketBoundaries(buckets...)
 	var (
 		hist metric.Float64Histogram
@@ -59,23 +61,43 @@ func newRecorder(c *config, isClient bool) *recorder {
 	if err != nil {
 		otel.Handle(err) // hist is then a no-op instrument
 	}
-	return &recorder{hist: hist, filter: c.filter, isClient: isClient}
+	r := &recorder{hist: hist, filter: c.filter, isClient: isClient}
+	if semconv.Dup() {
+		if r.legacy, err = semconv.NewLegacyDuration(meter, isClient); err != nil {
+			otel.Handle(err)
+			r.legacy = nil
+		}
+	}
+	return r
 }
 
 // record records the duration since start of a call to method that ended
 // with code. cc is the client's connection, nil on servers.
 func (r *recorder) record(ctx context.Context, cc *grpc.ClientConn, method string, code codes.Code, start time.Time) {
-	if !r.hist.Enabled(ctx) {
+	on := r.hist.Enabled(ctx)
+	legacyOn := r.legacy != nil && r.legacy.Enabled(ctx)
+	if !on && !legacyOn {
 		return
 	}
 	elapsed := time.Since(start).Seconds()
 	e := r.entry(cc, method)
 	if int(code) < semconv.NumCodes {
-		r.hist.Record(ctx, elapsed, e.opts[code]...)
+		if on {
+			r.hist.Record(ctx, elapsed, e.opts[code]...)
+		}
+		if legacyOn {
+			r.legacy.Record(ctx, elapsed*1000, e.legacy[code]...)
+		}
 		return
 	}
-	attrs := append(append([]attribute.KeyValue(nil), e.base...), statusAttrs(code, r.isClient)...)
-	r.hist.Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	if on {
+		attrs := append(append([]attribute.KeyValue(nil), e.base...), statusAttrs(code, r.isClient)...)
+		r.hist.Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	}
+	if legacyOn {
+		attrs := append(append([]attribute.KeyValue(nil), e.base...), semconv.StatusAttrs(code)...)
+		r.legacy.Record(ctx, elapsed*1000, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	}
 }
 
 func (r *recorder) entry(cc *grpc.ClientConn, method string) *entry {
@@ -99,6 +121,10 @@ func (r *recorder) newEntry(cc *grpc.ClientConn, method string) *entry {
 	for c := range semconv.NumCodes {
 		attrs := append(append([]attribute.KeyValue(nil), base...), statusAttrs(codes.Code(c), r.isClient)...)
 		e.opts[c] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+		if r.legacy != nil {
+			attrs := append(append([]attribute.KeyValue(nil), base...), semconv.StatusAttrs(codes.Code(c))...)
+			e.legacy[c] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+		}
 	}
 	return e
 }

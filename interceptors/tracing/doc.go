@@ -26,7 +26,9 @@
 // differences: the client span exists once per call rather than per attempt,
 // and it is in the context that inner interceptors see, so a logging
 // interceptor placed after tracing logs the trace and span ids. Do not also
-// install otelgrpc's stats handlers: every call would get two spans.
+// install otelgrpc's stats handlers: every call would get two spans. With
+// OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup in the environment when the process
+// starts, spans also carry otelgrpc's legacy rpc.system and rpc.service.
 //
 // OpenTracing spans follow grpc-opentracing's otgrpc: operation name the full
 // method, tags component=gRPC, span.kind, response_code, response_class, and

@@ -42,7 +42,7 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	}
 	return optionFunc(func(c *config) {
 		c.provider = tp
-		c.tracer = tp.Tracer(ScopeName)
+		c.tracer = newTracer(tp)
 		c.ot = nil
 	})
 }

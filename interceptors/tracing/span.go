@@ -169,7 +169,7 @@ func (t *tracerCache) get(tp trace.TracerProvider) trace.Tracer {
 	if last := t.last.Load(); last != nil && sameProvider(last.provider, tp) {
 		return last.tracer
 	}
-	tr := tp.Tracer(ScopeName)
+	tr := newTracer(tp)
 	t.last.Store(&cachedTracer{provider: tp, tracer: tr})
 	return tr
 }
