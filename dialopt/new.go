@@ -55,6 +55,7 @@ func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
 }
 
 func (c *config) validate() error {
+	c.tls.check(c)
 	if len(c.errs) > 0 {
 		return errors.Join(c.errs...)
 	}

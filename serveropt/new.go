@@ -62,6 +62,7 @@ func apply(opts []Option) (*config, error) {
 		}
 		o.apply(c)
 	}
+	c.tls.check(c)
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
@@ -95,6 +96,9 @@ func (c *config) build() []grpc.ServerOption {
 		unary = append(unary, auth.UnaryServerInterceptor(c.authFunc))
 		stream = append(stream, auth.StreamServerInterceptor(c.authFunc))
 	}
+	if u, s := c.tls.interceptors(); u != nil {
+		unary, stream = append(unary, u), append(stream, s)
+	}
 	if c.limiter != nil {
 		unary = append(unary, ratelimit.UnaryServerInterceptor(c.limiter))
 		stream = append(stream, ratelimit.StreamServerInterceptor(c.limiter))
@@ -107,7 +111,7 @@ func (c *config) build() []grpc.ServerOption {
 		stream = append(stream, recovery.StreamServerInterceptor(ro))
 	}
 
-	var sopts []grpc.ServerOption
+	sopts := c.tls.serverOptions()
 	taps := c.taps
 	if c.strict {
 		taps = append([]tap.ServerInHandle{codec.StrictTapHandle}, taps...)

@@ -55,6 +55,7 @@ type config struct {
 	unary      []grpc.UnaryServerInterceptor
 	stream     []grpc.StreamServerInterceptor
 	serverOpts []grpc.ServerOption
+	tls        tlsSetup
 	errs       []error
 }
 
