@@ -26,7 +26,8 @@ type tlsSetup struct {
 // security.CheckServer: TLS below 1.2, InsecureSkipVerify, client
 // certificate verification without ClientCAs, and no certificate at all are
 // errors naming the field ("serveropt: WithTLS: MinVersion TLS 1.0 is below
-// TLS 1.2"). A zero MinVersion is set to TLS 1.2. For certificates read from
+// TLS 1.2"). A zero MinVersion is set to TLS 1.2. Refused handshakes are
+// logged to slog.Default() (see security.LogRefusals). For certificates read from
 // files and reloaded when they change, use WithMutualTLS or
 // security.Reloader's ServerCredentials with WithServerOptions(grpc.Creds(...)).
 func WithTLS(cfg *tls.Config) Option {
@@ -40,7 +41,7 @@ func WithTLS(cfg *tls.Config) Option {
 		if sc.GetConfigForClient != nil {
 			ca = -1
 		}
-		c.tls = tlsSetup{creds: credentials.NewTLS(sc), option: "WithTLS", clientAuth: ca, policy: c.tls.policy, policyOpt: c.tls.policyOpt}
+		c.tls = tlsSetup{creds: security.LogRefusals(credentials.NewTLS(sc), nil), option: "WithTLS", clientAuth: ca, policy: c.tls.policy, policyOpt: c.tls.policyOpt}
 	})
 }
 
@@ -51,7 +52,8 @@ func WithTLS(cfg *tls.Config) Option {
 // and read again when they change on disk, so rotated certificates
 // (cert-manager, SPIFFE) are used by new connections without a restart while
 // live connections keep theirs; a bad new file keeps the old certificate and
-// is logged (slog.Default(), or security.WithLogger in opts). The files are
+// is logged (slog.Default(), or security.WithLogger in opts), and so are
+// refused handshakes, with crypto/tls's reason. The files are
 // looked at lazily, at most every security.DefaultInterval (10s) unless
 // security.WithInterval says otherwise, during a handshake: no goroutine is
 // started and nothing needs closing (see security.Reloader). Handlers get the
