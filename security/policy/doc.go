@@ -26,5 +26,10 @@
 // verify client certificates). "principals": ["*"] matches any TLS client,
 // with or without a certificate.
 //
+// grpc-go's authz engine reads the destination port from the connection's
+// local address, so it works on TCP connections only: over a unix socket (or
+// bufconn) every checked call fails with codes.Internal "gRPC RBAC: error
+// parsing local address".
+//
 // serveropt.WithAuthzPolicy and WithAuthzPolicyFile install it.
 package policy
