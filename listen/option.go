@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,6 +33,8 @@ type config struct {
 	unsetEnv bool
 	gate     *Gate
 	gateSet  bool
+	tls      *tls.Config // WithTLS; checked and cloned by validate
+	tlsSet   bool
 }
 
 // WithSocketMode sets the permission bits of unix sockets. The default is
@@ -82,6 +85,9 @@ func (c *config) validate() error {
 	}
 	if c.gateSet && c.gate == nil {
 		return errors.New("listen: WithGate: nil gate")
+	}
+	if err := c.checkTLS(); err != nil {
+		return err
 	}
 	if c.groupSet {
 		gid, err := lookupGroup(c.group)
