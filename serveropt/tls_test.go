@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -24,6 +26,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/dialopt"
+	"github.com/grpckit/grpckit/interceptors/tracing"
 	"github.com/grpckit/grpckit/internal/certtest"
 	"github.com/grpckit/grpckit/internal/testsrv"
 	"github.com/grpckit/grpckit/security"
@@ -437,4 +440,53 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestPeerIdentityObserved: logging and tracing record the verified client
+// identity, and nothing for a TLS client without a certificate.
+func TestPeerIdentityObserved(t *testing.T) {
+	p := newPKI(t, time.Second)
+	var logs syncBuffer
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	addr := serveTLS(t, serveropt.WithTLS(&tls.Config{
+		Certificates: []tls.Certificate{p.server.TLS},
+		ClientAuth:   tls.VerifyClientCertIfGiven,
+		ClientCAs:    p.ca.Pool,
+	}), serveropt.WithLogging(slog.New(slog.NewJSONHandler(&logs, nil))), serveropt.WithTracing(tracing.WithTracerProvider(tp)))
+	ctx := ctxTimeout(t)
+	if _, err := dialTLS(t, addr, p.clientOpt).EmptyCall(ctx, &testpb.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dialTLS(t, addr, dialopt.WithTLS(&tls.Config{RootCAs: p.ca.Pool})).EmptyCall(ctx, &testpb.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := logs.lines(t)
+	if len(lines) != 2 {
+		t.Fatalf("got %d log lines, want 2", len(lines))
+	}
+	if got := lines[0]["peer.identity"]; got != clientID {
+		t.Errorf("first call logged peer.identity %v, want %s", got, clientID)
+	}
+	if got, ok := lines[1]["peer.identity"]; ok {
+		t.Errorf("call without a certificate logged peer.identity %v", got)
+	}
+	spans := rec.Ended()
+	if len(spans) != 2 {
+		t.Fatalf("got %d spans, want 2", len(spans))
+	}
+	ident := func(s sdktrace.ReadOnlySpan) string {
+		for _, a := range s.Attributes() {
+			if a.Key == "peer.identity" {
+				return a.Value.AsString()
+			}
+		}
+		return ""
+	}
+	if got := ident(spans[0]); got != clientID {
+		t.Errorf("first span peer.identity %q, want %s", got, clientID)
+	}
+	if got := ident(spans[1]); got != "" {
+		t.Errorf("span without a certificate has peer.identity %q", got)
+	}
 }
