@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -159,8 +160,12 @@ func TestMutualTLSRefusals(t *testing.T) {
 				t.Fatalf("TLS 1.3: got %v, want Unavailable", err)
 			}
 			t.Logf("TLS 1.3 client: %v", err)
-			if !strings.Contains(p.logs.String(), tc.serverLog) {
-				t.Fatalf("server log %q does not name the reason %q", p.logs.String(), tc.serverLog)
+			// The server logs once its handshake returned, which may be
+			// after the client saw the connection fail.
+			for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.logs.String(), tc.serverLog); time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("server log %q does not name the reason %q", p.logs.String(), tc.serverLog)
+				}
 			}
 			// TLS 1.2: the server's alert is the client's error.
 			cfg := tc.cfg.Clone()
@@ -489,4 +494,12 @@ func TestPeerIdentityObserved(t *testing.T) {
 	if got := ident(spans[1]); got != "" {
 		t.Errorf("span without a certificate has peer.identity %q", got)
 	}
+}
+
+func ExampleWithTLS() {
+	_, err := serveropt.New(serveropt.WithTLS(&tls.Config{MinVersion: tls.VersionTLS10}))
+	fmt.Println(err)
+	// Output:
+	// serveropt: WithTLS: MinVersion TLS 1.0 is below TLS 1.2
+	// serveropt: WithTLS: no Certificates, GetCertificate or GetConfigForClient: the server has no certificate to present
 }
