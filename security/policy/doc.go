@@ -23,8 +23,9 @@
 // principal. The certificate is the one the peer presented: serve with
 // ClientAuth VerifyClientCertIfGiven or RequireAndVerifyClientCert, or it is
 // not verified (serveropt refuses a policy next to a TLS config that does not
-// verify client certificates). "principals": ["*"] matches any TLS client,
-// with or without a certificate.
+// verify client certificates). A principal ending in "*" is a prefix
+// ("spiffe://example.org/ns/prod/*"); "*" alone matches any client with a
+// certificate; "" matches a TLS client without one.
 //
 // grpc-go's authz engine reads the destination port from the connection's
 // local address, so it works on TCP connections only: over a unix socket (or
