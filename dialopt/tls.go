@@ -18,7 +18,8 @@ type tlsSetup struct {
 }
 
 // WithTLS secures the connection with cfg (grpc-go's credentials.NewTLS on a
-// clone of cfg). cfg is checked with security.CheckClient: TLS below 1.2 is
+// clone of cfg, through security.ClientTLS: when a TLS 1.3 server refuses the
+// client's certificate, the call's error carries the server's alert). cfg is checked with security.CheckClient: TLS below 1.2 is
 // an error naming the field ("dialopt: WithTLS: MinVersion TLS 1.1 is below
 // TLS 1.2"), and so is InsecureSkipVerify unless WithInsecureSkipVerify is
 // also given. A zero MinVersion is set to TLS 1.2. The server name checked
@@ -36,7 +37,7 @@ func WithTLS(cfg *tls.Config) Option {
 			c.fail("WithTLS", "%v", err)
 			return
 		}
-		c.tls.creds, c.tls.skipVerify = credentials.NewTLS(cc), cc.InsecureSkipVerify
+		c.tls.creds, c.tls.skipVerify = security.ClientTLS(cc), cc.InsecureSkipVerify
 		c.creds = c.tls.creds
 	})
 }

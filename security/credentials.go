@@ -20,7 +20,8 @@ func (r *Reloader) ServerCredentials(clientAuth tls.ClientAuthType) credentials.
 
 // ClientCredentials returns grpc transport credentials that present the
 // Reloader's current certificate and verify the server against its current
-// CA pool on every handshake, with MinVersion TLS 1.2. serverName is the name
+// CA pool on every handshake, with MinVersion TLS 1.2, and whose connections
+// explain a refusal by the server as ClientTLS's do. serverName is the name
 // the server's certificate must carry; empty uses the host of the target.
 func (r *Reloader) ClientCredentials(serverName string) credentials.TransportCredentials {
 	return &reloadingCreds{r: r, serverName: serverName}
@@ -34,7 +35,7 @@ type reloadingCreds struct {
 }
 
 func (c *reloadingCreds) ClientHandshake(ctx context.Context, authority string, conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
-	return credentials.NewTLS(c.r.clientConfig(c.serverName)).ClientHandshake(ctx, authority, conn)
+	return explainCreds{credentials.NewTLS(c.r.clientConfig(c.serverName))}.ClientHandshake(ctx, authority, conn)
 }
 
 func (c *reloadingCreds) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthInfo, error) {

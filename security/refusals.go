@@ -18,10 +18,11 @@ import (
 // health checks: io.EOF) are not logged.
 //
 // A TLS 1.3 client learns that the server refused its certificate only
-// after its own handshake completed, so grpc-go reports it as a broken
-// connection ("write: broken pipe", "EOF"); the server's log line is then
-// where the reason is. TLS 1.2 clients get the server's alert as their
-// error.
+// after its own handshake completed, so plain grpc-go clients often report
+// only a broken connection ("write: broken pipe"); the server's log line is
+// then where the reason is. Clients using ClientTLS (dialopt.WithTLS,
+// WithMutualTLS) add the server's alert to that error; TLS 1.2 clients get
+// the alert as their handshake error.
 func LogRefusals(creds credentials.TransportCredentials, l *slog.Logger) credentials.TransportCredentials {
 	return &logRefusals{TransportCredentials: creds, log: l}
 }

@@ -137,27 +137,29 @@ func TestMutualTLSRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		cfg       *tls.Config
+		want13    string // the client's error over TLS 1.3
 		want12    string // the client's error over TLS 1.2
 		serverLog string // the reason in the server's log
 	}{
-		{"no certificate", &tls.Config{RootCAs: p.ca.Pool},
+		{"no certificate", &tls.Config{RootCAs: p.ca.Pool}, "remote error: tls: certificate required",
 			"remote error: tls: handshake failure", "tls: client didn't provide a certificate"},
 		// crypto/tls leaves out a certificate from Certificates that the
 		// server's CA list does not name (the case above); a client that
 		// insists sends it through GetClientCertificate.
 		{"other CA", &tls.Config{RootCAs: p.ca.Pool, GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			return &otherLeaf.TLS, nil
-		}},
+		}}, "remote error: tls: unknown certificate authority",
 			"remote error: tls: unknown certificate authority", "x509: certificate signed by unknown authority"},
-		{"expired", &tls.Config{RootCAs: p.ca.Pool, Certificates: []tls.Certificate{expired.TLS}},
+		{"expired", &tls.Config{RootCAs: p.ca.Pool, Certificates: []tls.Certificate{expired.TLS}}, "remote error: tls: expired certificate",
 			"remote error: tls: expired certificate", "x509: certificate has expired or is not yet valid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// TLS 1.3: the client's handshake is over before the server
-			// refuses its certificate; the reason is in the server's log.
+			// refuses its certificate; the server's alert is added to the
+			// error of the failed write, and the reason is in its log.
 			_, err := whoami(ctx, dialTLS(t, addr, dialopt.WithTLS(tc.cfg)))
-			if status.Code(err) != codes.Unavailable {
-				t.Fatalf("TLS 1.3: got %v, want Unavailable", err)
+			if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), tc.want13) {
+				t.Fatalf("TLS 1.3: got %v, want Unavailable containing %q", err, tc.want13)
 			}
 			t.Logf("TLS 1.3 client: %v", err)
 			// The server logs once its handshake returned, which may be
