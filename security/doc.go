@@ -25,4 +25,12 @@
 // logs why (log/slog). Live connections keep the certificate they were
 // established with; only new handshakes see the new one. Nothing needs
 // closing.
+//
+// Refusals are made actionable on both sides: LogRefusals (used by the
+// serveropt options and Reloader.ServerCredentials) logs every refused
+// handshake with crypto/tls's reason, and ClientTLS (used by the dialopt
+// options) adds the server's alert to a TLS 1.3 client's error, which grpc-go
+// otherwise reports as a broken pipe.
+//
+// Authorization policies (grpc-go's authz format) are in security/policy.
 package security
