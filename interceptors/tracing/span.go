@@ -21,6 +21,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/internal/semconv"
 	kitmd "github.com/grpckit/grpckit/metadata"
+	"github.com/grpckit/grpckit/security"
 )
 
 // span is one call's span in the configured backend: exactly one of the two
@@ -67,6 +68,9 @@ func (c *config) startServer(ctx context.Context, fullMethod string, parent open
 	}
 	st := c.starts.get(trace.SpanKindServer, k, nil, fullMethod)
 	ctx, s := c.otelTracer().Start(ctx, st.name, st.opts...)
+	if id, ok := security.PeerIdentity(ctx); ok && s.IsRecording() { // verified TLS clients only
+		s.SetAttributes(attribute.String("peer.identity", id.String()))
+	}
 	return ctx, span{otel: s}
 }
 
