@@ -26,6 +26,7 @@ type tlsSetup struct {
 // against the server's certificate is cfg.ServerName, else the target's host.
 func WithTLS(cfg *tls.Config) Option {
 	return optionFunc(func(c *config) {
+		c.credsTried = true
 		cc, err := security.ClientConfig(cfg, true)
 		if err != nil {
 			if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -63,6 +64,7 @@ func WithInsecureSkipVerify() Option {
 // security.Reloader).
 func WithMutualTLS(certFile, keyFile, serverCAFile string, opts ...security.Option) Option {
 	return optionFunc(func(c *config) {
+		c.credsTried = true
 		if serverCAFile == "" {
 			c.fail("WithMutualTLS", "serverCAFile is empty: the server's certificate needs a CA to be verified against")
 			return

@@ -31,7 +31,7 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
+		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
@@ -84,7 +84,7 @@ func WithDefault(d time.Duration) Option {
 
 // Validate reports every invalid option, joined in the order given and each
 // naming its option ("deadline: WithFloor: negative duration -1s"; a nil
-// Option is "deadline: New: option N is nil", N counting from 1), then the
+// Option is "deadline: option N is nil", N counting from 1), then the
 // contradictions of the final settings (a floor or a default above the
 // cap), or nil. The
 // interceptor constructors skip invalid options rather than fail, so builders

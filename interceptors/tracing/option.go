@@ -163,7 +163,7 @@ func WithOTelSpanDecorator(f func(ctx context.Context, span trace.Span, fullMeth
 // Validate reports whether opts are usable: nil when they are, otherwise
 // every bad option joined in the order given, one per line, each naming its
 // option ("tracing: WithTracerProvider: provider is nil"). A nil or typed-nil
-// value is as invalid as a missing one; a nil Option is "tracing: New: option
+// value is as invalid as a missing one; a nil Option is "tracing: option
 // N is nil" (N counts from 1). The constructors accept the same options and
 // ignore the bad ones, keeping the defaults they would have replaced.
 func Validate(opts ...Option) error {
@@ -191,7 +191,7 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{filter: filter.SkipHealthCheck()}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
+		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)

@@ -48,11 +48,11 @@ func TestValidate(t *testing.T) {
 		{"nil decorator", []tracing.Option{tracing.WithOpenTracingSpanDecorator(nil)}, "tracing: WithOpenTracingSpanDecorator: function is nil"},
 		{"nil deprecated decorator", []tracing.Option{tracing.WithSpanDecorator(nil)}, "tracing: WithSpanDecorator: function is nil"}, //nolint:staticcheck // SA1019: the alias
 		{"nil otel decorator", []tracing.Option{tracing.WithOTelSpanDecorator(nil)}, "tracing: WithOTelSpanDecorator: function is nil"},
-		{"nil option", []tracing.Option{nil}, "tracing: New: option 1 is nil"},
+		{"nil option", []tracing.Option{nil}, "tracing: option 1 is nil"},
 		{"two bad", []tracing.Option{tracing.WithFilter(nil), tracing.WithPropagators(nil)},
 			"tracing: WithFilter: matcher is nil\ntracing: WithPropagators: propagator is nil"},
 		{"typed nil matcher", []tracing.Option{tracing.WithFilter(nilMatch)}, "tracing: WithFilter: matcher is nil"},
-		{"nil option in second place", []tracing.Option{tracing.WithMessageEvents(), nil}, "tracing: New: option 2 is nil"},
+		{"nil option in second place", []tracing.Option{tracing.WithMessageEvents(), nil}, "tracing: option 2 is nil"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
