@@ -138,8 +138,11 @@ func (c *config) layers() []chain.ClientLayer {
 		Active: hasCallopt,
 	}}
 	if c.timeoutOn {
+		d := c.timeout
 		ls = append(ls, chain.ClientLayer{
-			Unary:  deadline.UnaryClientInterceptor(c.timeout),
+			UnaryContext: func(ctx context.Context) (context.Context, context.CancelFunc) {
+				return context.WithTimeout(ctx, d)
+			},
 			Stream: deadline.StreamClientInterceptor(c.timeout),
 			Active: func(ctx context.Context, _ string, _ []grpc.CallOption) bool {
 				_, ok := ctx.Deadline()

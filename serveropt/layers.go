@@ -19,7 +19,9 @@ func (c *config) layers() []chain.ServerLayer {
 	ls := c.obs.ServerLayers()
 	if c.deadlineOn {
 		// A probe's own short deadline must not be refused by the floor.
-		ls = append(ls, observe.Server(deadline.UnaryServerInterceptor(c.deadline...), deadline.StreamServerInterceptor(c.deadline...), filter.SkipHealthCheck()))
+		l := observe.Server(deadline.UnaryServerInterceptor(c.deadline...), deadline.StreamServerInterceptor(c.deadline...), filter.SkipHealthCheck())
+		l.UnaryContext = chain.ServerContext(c.deadline)
+		ls = append(ls, l)
 	}
 	if c.forwardOn {
 		ls = append(ls, chain.ServerLayer{

@@ -7,6 +7,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/grpckit/grpckit/internal/chain"
 )
 
 // UnaryServerInterceptor applies the floor, cap and default of opts to unary
@@ -44,6 +46,15 @@ func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 		return handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
 	}
 }
+
+// contextOf is what the option builders run as a context layer instead of
+// UnaryServerInterceptor: the same bound, without an interceptor's closure.
+func contextOf(opts []Option) chain.ServerContextFunc {
+	c := newConfig(opts)
+	return func(ctx context.Context, _ string) (context.Context, context.CancelFunc, error) { return c.bound(ctx) }
+}
+
+func init() { chain.RegisterServerContext(contextOf) }
 
 // bound checks the floor and returns ctx with the default and cap applied. It
 // returns a nil cancel when ctx is unchanged.

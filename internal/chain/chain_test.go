@@ -121,3 +121,46 @@ func TestSkippedCallAllocatesNothing(t *testing.T) {
 		t.Errorf("client chain with every layer off: %.1f allocs, want 0", n)
 	}
 }
+
+// TestContextLayers: a context layer derives the context the inner layers
+// see, may refuse the call, is cancelled when the call returns, and costs no
+// closure.
+func TestContextLayers(t *testing.T) {
+	type key struct{}
+	var cancelled int
+	derive := func(ctx context.Context, m string) (context.Context, context.CancelFunc, error) {
+		if m == "/a.B/Refused" {
+			return nil, nil, status.Error(codes.DeadlineExceeded, "too little time")
+		}
+		return context.WithValue(ctx, key{}, m), func() { cancelled++ }, nil
+	}
+	var seen any
+	inner := chain.ServerLayer{Unary: func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		seen = ctx.Value(key{})
+		return h(ctx, req)
+	}}
+	for _, rec := range []chain.Recover{nil, func(context.Context, any) error { return nil }} {
+		cancelled, seen = 0, nil
+		u := chain.UnaryServer([]chain.ServerLayer{{UnaryContext: derive}, inner}, rec)
+		handler := func(context.Context, any) (any, error) { return "ok", nil }
+		if _, err := u(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/a.B/C"}, handler); err != nil {
+			t.Fatal(err)
+		}
+		if seen != "/a.B/C" || cancelled != 1 {
+			t.Errorf("inner layer saw %v, cancel ran %d times; want /a.B/C and 1", seen, cancelled)
+		}
+		if _, err := u(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/a.B/Refused"}, handler); status.Code(err) != codes.DeadlineExceeded {
+			t.Errorf("refused call: %v, want DeadlineExceeded", err)
+		}
+	}
+	if testsrv.RaceEnabled {
+		return
+	}
+	same := func(ctx context.Context) (context.Context, context.CancelFunc) { return ctx, nil }
+	c := chain.UnaryClient([]chain.ClientLayer{{UnaryContext: same}})
+	invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() { _ = c(ctx, "/a.B/C", nil, nil, nil, invoker) }); n != 0 {
+		t.Errorf("client context layer: %.1f allocs, want 0", n)
+	}
+}

@@ -11,6 +11,11 @@ import (
 type ClientLayer struct {
 	Unary  grpc.UnaryClientInterceptor
 	Stream grpc.StreamClientInterceptor
+	// UnaryContext, when set, is used on unary calls instead of Unary: a
+	// layer that only derives the call's context (a default timeout), run
+	// without the per-call closure an interceptor needs. A non-nil cancel is
+	// called when the call returns.
+	UnaryContext func(ctx context.Context) (context.Context, context.CancelFunc)
 	// Active reports whether the layer acts on a call of method with ctx and
 	// opts (the call options grpc-go combined: defaults first, then the
 	// call's own); nil means always. It is asked as the call reaches the
@@ -27,7 +32,7 @@ func (l *ClientLayer) on(ctx context.Context, method string, opts []grpc.CallOpt
 func UnaryClient(all []ClientLayer) grpc.UnaryClientInterceptor {
 	var layers []ClientLayer
 	for _, l := range all {
-		if l.Unary != nil {
+		if l.Unary != nil || l.UnaryContext != nil {
 			layers = append(layers, l)
 		}
 	}
@@ -42,12 +47,25 @@ func unaryClientFrom(layers []ClientLayer, ctx context.Context, method string, r
 			continue
 		}
 		rest := layers[i+1:]
+		if f := layers[i].UnaryContext; f != nil {
+			return unaryClientWith(f, rest, ctx, method, req, reply, cc, invoker, opts)
+		}
 		next := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
 			return unaryClientFrom(rest, ctx, method, req, reply, cc, invoker, opts)
 		}
 		return layers[i].Unary(ctx, method, req, reply, cc, next, opts...)
 	}
 	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+// unaryClientWith runs a context layer, then the rest of the chain.
+func unaryClientWith(f func(context.Context) (context.Context, context.CancelFunc), rest []ClientLayer,
+	ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts []grpc.CallOption) error {
+	ctx, cancel := f(ctx)
+	if cancel != nil {
+		defer cancel()
+	}
+	return unaryClientFrom(rest, ctx, method, req, reply, cc, invoker, opts)
 }
 
 // StreamClient chains the stream layers, as UnaryClient.

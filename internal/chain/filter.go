@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"context"
 	"reflect"
 	"sync"
 
@@ -29,4 +30,29 @@ func Filter[O any](opts []O) filter.Matcher {
 		return nil
 	}
 	return f.(func(any) filter.Matcher)(opts)
+}
+
+// ServerContextFunc derives a unary call's context, as ServerLayer's
+// UnaryContext.
+type ServerContextFunc = func(ctx context.Context, fullMethod string) (context.Context, context.CancelFunc, error)
+
+// serverContexts maps an option type to the function building its package's
+// ServerContextFunc.
+var serverContexts sync.Map // reflect.Type -> func(any) ServerContextFunc
+
+// RegisterServerContext is called by a package whose unary server
+// interceptor only derives the call's context (deadline) from its init
+// function, so that option builders can run it as a context layer.
+func RegisterServerContext[O any](f func([]O) ServerContextFunc) {
+	serverContexts.Store(reflect.TypeFor[O](), func(v any) ServerContextFunc { return f(v.([]O)) })
+}
+
+// ServerContext returns the context function of O's package for opts, or
+// nil when it registered none (the layer's interceptor is used instead).
+func ServerContext[O any](opts []O) ServerContextFunc {
+	f, ok := serverContexts.Load(reflect.TypeFor[O]())
+	if !ok {
+		return nil
+	}
+	return f.(func(any) ServerContextFunc)(opts)
 }

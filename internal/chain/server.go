@@ -11,6 +11,11 @@ import (
 type ServerLayer struct {
 	Unary  grpc.UnaryServerInterceptor
 	Stream grpc.StreamServerInterceptor
+	// UnaryContext, when set, is used on unary calls instead of Unary: a
+	// layer that only derives the call's context (a deadline) or refuses
+	// the call, run without the per-call closure an interceptor needs. A
+	// non-nil cancel is called when the call returns.
+	UnaryContext func(ctx context.Context, fullMethod string) (context.Context, context.CancelFunc, error)
 	// Active reports whether the layer acts on a call to fullMethod
 	// ("/pkg.Service/Method") with ctx; nil means always. It is asked as the
 	// call reaches the layer, with the context the outer layers pass on, and
@@ -31,7 +36,7 @@ type Recover func(ctx context.Context, p any) error
 func UnaryServer(all []ServerLayer, rec Recover) grpc.UnaryServerInterceptor {
 	var layers []ServerLayer
 	for _, l := range all {
-		if l.Unary != nil {
+		if l.Unary != nil || l.UnaryContext != nil {
 			layers = append(layers, l)
 		}
 	}
@@ -51,12 +56,28 @@ func unaryServerFrom(layers []ServerLayer, ctx context.Context, req any, info *g
 			continue
 		}
 		rest := layers[i+1:]
+		if f := layers[i].UnaryContext; f != nil {
+			return unaryServerWith(f, rest, ctx, req, info, handler)
+		}
 		next := func(ctx context.Context, req any) (any, error) {
 			return unaryServerFrom(rest, ctx, req, info, handler)
 		}
 		return layers[i].Unary(ctx, req, info, next)
 	}
 	return handler(ctx, req)
+}
+
+// unaryServerWith runs a context layer, then the rest of the chain.
+func unaryServerWith(f func(context.Context, string) (context.Context, context.CancelFunc, error), rest []ServerLayer,
+	ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, cancel, err := f(ctx, info.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	if cancel != nil {
+		defer cancel()
+	}
+	return unaryServerFrom(rest, ctx, req, info, handler)
 }
 
 // unaryServerGuarded is unaryServerFrom with a recover in the frame that
@@ -73,12 +94,29 @@ func unaryServerGuarded(layers []ServerLayer, rec Recover, ctx context.Context, 
 			continue
 		}
 		rest := layers[i+1:]
+		if f := layers[i].UnaryContext; f != nil {
+			return unaryServerGuardedWith(f, rest, rec, ctx, req, info, handler)
+		}
 		next := func(ctx context.Context, req any) (any, error) {
 			return unaryServerGuarded(rest, rec, ctx, req, info, handler)
 		}
 		return layers[i].Unary(ctx, req, info, next)
 	}
 	return handler(ctx, req)
+}
+
+// unaryServerGuardedWith is unaryServerWith for the guarded chain (a panic
+// in f is caught by the caller's frame).
+func unaryServerGuardedWith(f func(context.Context, string) (context.Context, context.CancelFunc, error), rest []ServerLayer, rec Recover,
+	ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, cancel, err := f(ctx, info.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	if cancel != nil {
+		defer cancel()
+	}
+	return unaryServerGuarded(rest, rec, ctx, req, info, handler)
 }
 
 // StreamServer chains the stream layers, as UnaryServer.
