@@ -1,12 +1,18 @@
 package deadline
 
 import (
-	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
+const pkg = "deadline"
+
 // Option configures the server interceptors. Options are applied in order;
-// the last one of a kind wins.
+// the last one of a kind wins. An invalid option is reported by Validate and
+// otherwise ignored: the constructors cannot return errors, so they keep the
+// default it would have replaced.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
@@ -17,25 +23,24 @@ type config struct {
 	floor time.Duration
 	cap   time.Duration
 	def   time.Duration
-	err   error // the first invalid option
-}
-
-func (c *config) fail(format string, args ...any) {
-	if c.err == nil {
-		c.err = fmt.Errorf("deadline: "+format, args...)
-	}
+	errs  opterr.List
 }
 
 // newConfig applies opts over the defaults. An invalid option is recorded and
 // skipped, so its field keeps the default.
 func newConfig(opts []Option) *config {
 	c := &config{}
-	for _, o := range opts {
-		if o == nil {
-			c.fail("nil option")
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
+	}
+	if c.cap > 0 && c.floor > c.cap {
+		c.errs.Addf(pkg, "WithFloor", "floor %v is above the cap %v (WithCap): the server would demand more time than it allows", c.floor, c.cap)
+	}
+	if c.cap > 0 && c.def > c.cap {
+		c.errs.Addf(pkg, "WithDefault", "default %v is above the cap %v (WithCap), which would always win", c.def, c.cap)
 	}
 	return c
 }
@@ -43,12 +48,16 @@ func newConfig(opts []Option) *config {
 func duration(name string, d time.Duration, set func(*config)) Option {
 	return optionFunc(func(c *config) {
 		if d < 0 {
-			c.fail("%s: negative duration %v", name, d)
+			c.errs.Addf(pkg, name, "negative duration %v", d)
 			return
 		}
 		set(c)
 	})
 }
+
+// Every option takes a duration d: d > 0 sets it, 0 (the default) turns it
+// off, and a negative d is invalid (see the package doc for every place a
+// timeout can be set).
 
 // WithFloor makes the server reject, with codes.DeadlineExceeded and before
 // the handler runs, a call whose remaining deadline is below d: the client
@@ -73,9 +82,13 @@ func WithDefault(d time.Duration) Option {
 	return duration("WithDefault", d, func(c *config) { c.def = d })
 }
 
-// Validate reports the first invalid option, naming it, or nil. The
+// Validate reports every invalid option, joined in the order given and each
+// naming its option ("deadline: WithFloor: negative duration -1s"; a nil
+// Option is "deadline: New: option N is nil", N counting from 1), then the
+// contradictions of the final settings (a floor or a default above the
+// cap), or nil. The
 // interceptor constructors skip invalid options rather than fail, so builders
 // call Validate to report them.
 func Validate(opts ...Option) error {
-	return newConfig(opts).err
+	return newConfig(opts).errs.Err()
 }

@@ -2,8 +2,6 @@ package metrics
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -14,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/cowmap"
 	"github.com/grpckit/grpckit/internal/semconv"
 )
 
@@ -28,8 +27,7 @@ type recorder struct {
 	filter   filter.Matcher
 	isClient bool
 
-	mu    sync.Mutex                     // serialises writers of cache
-	cache atomic.Pointer[map[key]*entry] // copy on write: readers never lock
+	cache cowmap.Map[key, *entry] // readers never lock
 }
 
 // key identifies an entry: the client's target as given to grpc.NewClient
@@ -61,9 +59,7 @@ func newRecorder(c *config, isClient bool) *recorder {
 	if err != nil {
 		otel.Handle(err) // hist is then a no-op instrument
 	}
-	r := &recorder{hist: hist, filter: c.filter, isClient: isClient}
-	r.cache.Store(&map[key]*entry{})
-	return r
+	return &recorder{hist: hist, filter: c.filter, isClient: isClient}
 }
 
 // record records the duration since start of a call to method that ended
@@ -87,25 +83,10 @@ func (r *recorder) entry(cc *grpc.ClientConn, method string) *entry {
 	if cc != nil {
 		k.target = cc.Target()
 	}
-	if e, ok := (*r.cache.Load())[k]; ok {
+	if e, ok := r.cache.Load(k); ok {
 		return e
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	old := *r.cache.Load()
-	if e, ok := old[k]; ok {
-		return e
-	}
-	e := r.newEntry(cc, method)
-	if len(old) < maxCached {
-		m := make(map[key]*entry, len(old)+1)
-		for k, v := range old {
-			m[k] = v
-		}
-		m[k] = e
-		r.cache.Store(&m)
-	}
-	return e
+	return r.cache.Add(k, maxCached, func() *entry { return r.newEntry(cc, method) })
 }
 
 func (r *recorder) newEntry(cc *grpc.ClientConn, method string) *entry {

@@ -32,8 +32,9 @@
 // method, tags component=gRPC, span.kind, response_code, response_class, and
 // error=true on a client for any error and on a server for the server's
 // faults; a failed call also logs event=error with the message.
-// WithSpanInclusion and WithSpanDecorator are otgrpc's IncludingSpans and
-// SpanDecorator.
+// WithSpanInclusion and WithOpenTracingSpanDecorator are otgrpc's
+// IncludingSpans and SpanDecorator; WithOTelSpanDecorator is the latter for
+// OpenTelemetry spans.
 //
 // By default health checks (grpc.health.v1.Health) are not traced; WithFilter
 // takes any filter.Matcher. A call the filter skips costs no allocation.

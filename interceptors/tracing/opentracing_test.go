@@ -255,14 +255,14 @@ func TestOpenTracingHealthSkipped(t *testing.T) {
 	}
 }
 
-// TestOpenTracingHooks checks WithSpanInclusion and WithSpanDecorator.
+// TestOpenTracingHooks checks WithSpanInclusion and WithOpenTracingSpanDecorator.
 func TestOpenTracingHooks(t *testing.T) {
 	t.Parallel()
 	mt := mocktracer.New()
 	include := tracing.WithSpanInclusion(func(_ context.Context, method string, _, _ any) bool {
 		return method != "/grpc.testing.TestService/EmptyCall"
 	})
-	decorate := tracing.WithSpanDecorator(func(_ context.Context, span opentracing.Span, method string, req, resp any, err error) {
+	decorate := tracing.WithOpenTracingSpanDecorator(func(_ context.Context, span opentracing.Span, method string, req, resp any, err error) {
 		span.SetTag("test.method", method)
 		span.SetTag("test.req", req != nil)
 		span.SetTag("test.resp", resp != nil)

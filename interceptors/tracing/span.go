@@ -103,13 +103,13 @@ func (c *config) startClientOT(ctx context.Context, fullMethod string) (context.
 // end records the outcome of the call on s and ends it. ctx is the call's
 // context (holding s); req and resp are given to the decorators.
 func (c *config) end(ctx context.Context, s span, client bool, fullMethod string, req, resp any, err error) {
-	code := codeOf(err)
+	code := semconv.Code(err)
 	if s.ot != nil {
 		c.endOT(ctx, s.ot, client, code, fullMethod, req, resp, err)
 		return
 	}
 	if semconv.Failed(code, client) {
-		s.otel.SetStatus(otelcodes.Error, statusOf(err).Message())
+		s.otel.SetStatus(otelcodes.Error, semconv.Status(err).Message())
 	}
 	s.otel.SetAttributes(semconv.StatusAttrs(code)...)
 	if c.otelDecorate != nil {
