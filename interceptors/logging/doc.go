@@ -29,6 +29,17 @@
 // no allocation. Health checks are not logged by default (WithFilter), payloads
 // only with WithPayloads, and the "started call" line only with WithStartEvent.
 //
+// AddFields lets a handler, or an interceptor inside the logging one, put
+// its own fields on the call's line (a user id, a tenant, a cache result),
+// on servers and clients, unary and streams:
+//
+//	logging.AddFields(ctx, slog.String("user", id))
+//
+// A call that may be logged carries a small holder for them in its context
+// (one allocation); a call that cannot be (filtered out, or a logger
+// disabled at every level its status could map to) carries none, and
+// AddFields on it costs nothing.
+//
 // Client streams are logged when they end: RecvMsg returns an error (io.EOF
 // is OK), RecvMsg returns the single response of a stream without server
 // streaming, SendMsg fails with an error other than io.EOF, stream creation

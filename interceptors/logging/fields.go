@@ -62,8 +62,8 @@ func methodType(clientStreams, serverStreams bool) string {
 	}
 }
 
-// maxAttrs is the most attributes one line has; attributes are built in a
-// stack array of this size.
+// maxAttrs is the most attributes one line has without fields added by
+// AddFields; attributes are built in a stack array of this size.
 const maxAttrs = 16
 
 // call is what a line needs to know about its call.
@@ -71,6 +71,7 @@ type call struct {
 	service, method string
 	typ             string
 	start           time.Time
+	fields          *fields // AddFields' fields; nil when the call cannot be logged
 }
 
 func newCall(fullMethod, typ string) call {
@@ -154,6 +155,7 @@ func (g *logger) finished(ctx context.Context, c *call, err error, code codes.Co
 	}
 	attrs = append(attrs, slog.String(keyTimeMS, millis(time.Since(c.start))))
 	attrs = g.ctxAttrs(ctx, attrs)
+	attrs = c.fields.appendTo(attrs)
 	g.l.LogAttrs(ctx, lvl, msgFinished, attrs...)
 }
 
@@ -168,5 +170,6 @@ func (g *logger) payload(ctx context.Context, c *call, msg, key string, m any) {
 	attrs := g.common(ctx, buf[:0], c)
 	attrs = append(attrs, slog.Any(key, payload{m}))
 	attrs = g.ctxAttrs(ctx, attrs)
+	attrs = c.fields.appendTo(attrs)
 	g.l.LogAttrs(ctx, lvl, msg, attrs...)
 }
