@@ -14,6 +14,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/internal/cowmap"
 	"github.com/grpckit/grpckit/internal/semconv"
+	"github.com/grpckit/grpckit/internal/version"
 )
 
 // maxCached bounds the methods (times client targets) whose attribute sets
@@ -41,7 +42,7 @@ type entry struct {
 }
 
 func newRecorder(c *config, isClient bool) *recorder {
-	meter := c.provider.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
+	meter := c.provider.Meter(ScopeName, metric.WithInstrumentationVersion(version.Module()), metric.WithSchemaURL(semconv.SchemaURL))
 	bounds := metric.WithExplicitBucketBoundaries(buckets...)
 	var (
 		hist metric.Float64Histogram

@@ -136,3 +136,31 @@ func outgoingToIncoming(ctx context.Context) context.Context {
 	md, _ := metadata.FromOutgoingContext(ctx)
 	return metadata.NewIncomingContext(context.Background(), md)
 }
+
+// BenchmarkServerPublicEndpoint measures the server interceptor alone on a
+// call that brings a sampled traceparent: as a child (the default), and as a
+// linked new root (WithPublicEndpoint), whose link costs the difference.
+func BenchmarkServerPublicEndpoint(b *testing.B) {
+	tp := benchProvider(b, sdktrace.AlwaysSample())
+	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.testing.TestService/UnaryCall"}
+	handler := func(context.Context, any) (any, error) { return nil, nil }
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(
+		"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+	for _, bb := range []struct {
+		name string
+		opts []tracing.Option
+	}{
+		{"child", nil},
+		{"public", []tracing.Option{tracing.WithPublicEndpoint()}},
+	} {
+		intercept := tracing.UnaryServerInterceptor(append([]tracing.Option{
+			tracing.WithTracerProvider(tp), tracing.WithPropagators(propagation.TraceContext{}),
+		}, bb.opts...)...)
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = intercept(ctx, nil, info, handler)
+			}
+		})
+	}
+}

@@ -57,8 +57,12 @@ func (c *config) startClient(ctx context.Context, fullMethod string, cc *grpc.Cl
 // startServer starts the server span of a call whose remote parent has been
 // extracted into ctx already (extractServer).
 func (c *config) startServer(ctx context.Context, fullMethod string, parent opentracing.SpanContext) (context.Context, span) {
+	public := c.public != nil && c.public(ctx, fullMethod)
 	if c.ot != nil {
-		s := c.ot.StartSpan(fullMethod, ext.RPCServerOption(parent), tagComponent)
+		if public {
+			parent = nil
+		}
+		s := c.ot.StartSpan(fullMethod, ext.RPCServerOption(parent), tagComponent, c.otTags)
 		return opentracing.ContextWithSpan(ctx, s), span{ot: s}
 	}
 	var k endpointKey
@@ -66,7 +70,11 @@ func (c *config) startServer(ctx context.Context, fullMethod string, parent open
 		k = localEndpoint(p.LocalAddr)
 	}
 	st := c.starts.get(trace.SpanKindServer, k, nil, fullMethod)
-	ctx, s := c.otelTracer().Start(ctx, st.name, st.opts...)
+	opts := st.opts
+	if public {
+		opts = st.publicStart(ctx)
+	}
+	ctx, s := c.otelTracer().Start(ctx, st.name, opts...)
 	return ctx, span{otel: s}
 }
 
@@ -91,7 +99,7 @@ func (c *config) startClientOT(ctx context.Context, fullMethod string) (context.
 	if p := opentracing.SpanFromContext(ctx); p != nil {
 		parent = p.Context()
 	}
-	s := c.ot.StartSpan(fullMethod, opentracing.ChildOf(parent), ext.SpanKindRPCClient, tagComponent)
+	s := c.ot.StartSpan(fullMethod, opentracing.ChildOf(parent), ext.SpanKindRPCClient, tagComponent, c.otTags)
 	md := outgoingCopy(ctx)
 	if err := c.ot.Inject(s.Context(), opentracing.HTTPHeaders, kitmd.Carrier(md)); err != nil {
 		s.LogFields(otlog.String(logEvent, logInjectFailed), otlog.Error(err))
@@ -169,7 +177,7 @@ func (t *tracerCache) get(tp trace.TracerProvider) trace.Tracer {
 	if last := t.last.Load(); last != nil && sameProvider(last.provider, tp) {
 		return last.tracer
 	}
-	tr := tp.Tracer(ScopeName)
+	tr := tp.Tracer(ScopeName, tracerOptions...)
 	t.last.Store(&cachedTracer{provider: tp, tracer: tr})
 	return tr
 }
