@@ -43,14 +43,14 @@ func WithPublicEndpointFn(f func(ctx context.Context, fullMethod string) bool) O
 // standard attributes (so one with a standard key replaces it), such as a
 // deployment or a cell name. They are folded into the span start options
 // built once per method, so they cost nothing per call. The OpenTracing
-// backend sets them as tags. An attribute with an empty key or no value is
-// invalid. Given twice, the last one wins.
+// backend sets them as tags. An attribute with an empty key is invalid.
+// Given twice, the last one wins.
 func WithSpanAttributes(attrs ...attribute.KeyValue) Option {
 	attrs = append([]attribute.KeyValue(nil), attrs...)
 	return optionFunc(func(c *config) {
 		for i, a := range attrs {
 			if !a.Valid() {
-				c.errs.Addf(pkg, "WithSpanAttributes", "attribute %d (%q) is invalid", i+1, string(a.Key))
+				c.errs.Addf(pkg, "WithSpanAttributes", "attribute %d has an empty key", i+1)
 				return
 			}
 		}

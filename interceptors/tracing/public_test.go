@@ -192,7 +192,7 @@ func TestSpanAttributesCostNothing(t *testing.T) {
 func TestPublicOptionsValidate(t *testing.T) {
 	err := tracing.Validate(tracing.WithPublicEndpointFn(nil), tracing.WithSpanAttributes(attribute.String("ok", "1"), attribute.KeyValue{}))
 	want := "tracing: WithPublicEndpointFn: function is nil\n" +
-		`tracing: WithSpanAttributes: attribute 2 ("") is invalid`
+		"tracing: WithSpanAttributes: attribute 2 has an empty key"
 	if err == nil || err.Error() != want {
 		t.Errorf("Validate:\ngot  %v\nwant %s", err, want)
 	}
