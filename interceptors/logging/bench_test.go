@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/netip"
 	"testing"
 
 	mwlogging "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
@@ -11,6 +12,7 @@ import (
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
 	"github.com/grpckit/grpckit/interceptors/logging"
+	"github.com/grpckit/grpckit/interceptors/realip"
 	"github.com/grpckit/grpckit/internal/testsrv"
 )
 
@@ -128,4 +130,24 @@ func BenchmarkAddFields(b *testing.B) {
 			_, _ = add(ctx, nil)
 		}
 	})
+}
+
+// BenchmarkClientAddress measures a logged server call whose context has a
+// realip address (client.address is formatted: one allocation) against one
+// without (nothing looked up but a context value).
+func BenchmarkClientAddress(b *testing.B) {
+	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.testing.TestService/EmptyCall"}
+	handler := func(context.Context, any) (any, error) { return nil, nil }
+	intercept := logging.UnaryServerInterceptor(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	for name, ctx := range map[string]context.Context{
+		"absent":  context.Background(),
+		"present": realip.NewContext(context.Background(), netip.MustParseAddr("203.0.113.7")),
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = intercept(ctx, nil, info, handler)
+			}
+		})
+	}
 }

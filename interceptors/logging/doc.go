@@ -8,8 +8,9 @@
 //	grpc.request.deadline=... grpc.code=OK grpc.time_ms="0.412"
 //	trace_id=... span_id=...
 //
-// plus grpc.error on failure, trace_id and span_id when the context carries a
-// valid OpenTelemetry span, and the redacted request metadata with
+// plus grpc.error on failure, client.address on servers when the realip
+// interceptor (installed before this one) found the caller's address,
+// trace_id and span_id when the context carries a valid OpenTelemetry span, and the redacted request metadata with
 // WithMetadata. The level comes from the status code (WithLevels; by default
 // go-grpc-middleware's mapping, which differs between client and server).
 //

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/interceptors/realip"
 	"github.com/grpckit/grpckit/metadata"
 )
 
@@ -25,6 +26,7 @@ const (
 	keyMethod          = "grpc.method"
 	keyMethodType      = "grpc.method_type"
 	keyPeerAddress     = "peer.address"
+	keyClientAddress   = "client.address" // realip's address, servers only
 	keyStartTime       = "grpc.start_time"
 	keyDeadline        = "grpc.request.deadline"
 	keyCode            = "grpc.code"
@@ -91,6 +93,9 @@ func (g *logger) common(ctx context.Context, attrs []slog.Attr, c *call) []slog.
 	if !g.isClient {
 		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 			attrs = append(attrs, slog.String(keyPeerAddress, p.Addr.String()))
+		}
+		if a, ok := realip.FromContext(ctx); ok {
+			attrs = append(attrs, slog.String(keyClientAddress, a.String()))
 		}
 	}
 	attrs = append(attrs, slog.String(keyStartTime, c.start.Format(timestampFormat)))

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/interceptors/realip"
 	"github.com/grpckit/grpckit/internal/semconv"
 	kitmd "github.com/grpckit/grpckit/metadata"
 )
@@ -63,6 +64,9 @@ func (c *config) startServer(ctx context.Context, fullMethod string, parent open
 			parent = nil
 		}
 		s := c.ot.StartSpan(fullMethod, ext.RPCServerOption(parent), tagComponent, c.otTags)
+		if a, ok := realip.FromContext(ctx); ok {
+			s.SetTag(string(semconv.ClientAddressKey), a.String())
+		}
 		return opentracing.ContextWithSpan(ctx, s), span{ot: s}
 	}
 	var k endpointKey
@@ -75,6 +79,9 @@ func (c *config) startServer(ctx context.Context, fullMethod string, parent open
 		opts = st.publicStart(ctx)
 	}
 	ctx, s := c.otelTracer().Start(ctx, st.name, opts...)
+	if a, ok := realip.FromContext(ctx); ok && s.IsRecording() {
+		s.SetAttributes(semconv.ClientAddressKey.String(a.String()))
+	}
 	return ctx, span{otel: s}
 }
 
