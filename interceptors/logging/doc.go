@@ -10,8 +10,8 @@
 //
 // plus grpc.error on failure, client.address on servers when the realip
 // interceptor (installed before this one) found the caller's address,
-// trace_id and span_id when the context carries a valid OpenTelemetry span, and the redacted request metadata with
-// WithMetadata. The level comes from the status code (WithLevels; by default
+// trace_id and span_id when the context carries a valid OpenTelemetry span,
+// and the redacted request metadata with WithMetadata. The level comes from the status code (WithLevels; by default
 // go-grpc-middleware's mapping, which differs between client and server).
 //
 //	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
