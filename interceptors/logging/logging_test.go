@@ -357,10 +357,13 @@ func TestStreams(t *testing.T) {
 	t.Run("ended then cancelled", func(t *testing.T) {
 		t.Parallel()
 		s, out := start(t, slog.LevelDebug)
-		ctx, cancel := context.WithCancel(testCtx(t))
+		ctx := testsrv.NewWatchedContext(testCtx(t))
 		stream, err := s.Client.FullDuplexCall(ctx)
 		if err != nil {
 			t.Fatalf("FullDuplexCall: %v", err)
+		}
+		if ctx.Pending() == 0 {
+			t.Fatal("nothing watches the call's context: the test would prove nothing")
 		}
 		if err := stream.CloseSend(); err != nil {
 			t.Fatal(err)
@@ -368,8 +371,10 @@ func TestStreams(t *testing.T) {
 		if _, err := stream.Recv(); err != io.EOF {
 			t.Fatalf("Recv: %v, want io.EOF", err)
 		}
-		cancel()
-		time.Sleep(20 * time.Millisecond) // an AfterFunc still registered would log now
+		waitReleased(t, ctx)
+		if n := ctx.Cancel(); n != 0 {
+			t.Fatalf("cancel ran %d callbacks", n)
+		}
 		wantFields(t, out.one(t, "client", "finished call"), map[string]any{"grpc.code": "OK"})
 	})
 }

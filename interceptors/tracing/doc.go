@@ -46,4 +46,14 @@
 // On a server, put panic recovery inside the tracing interceptor (grpckit's
 // serveropt does), so that a panic is recorded as Internal: a panic that
 // unwinds through the interceptor leaves its span unended.
+//
+// # One package for both backends
+//
+// OpenTelemetry-only programs link opentracing-go through this package. It
+// stays one package, with WithOpenTracing beside WithTracerProvider, because
+// the cost is small and a split would break every caller: opentracing-go is
+// a few interfaces with no dependencies of its own, and measured in a
+// program that builds only an OpenTelemetry server interceptor it adds 42
+// symbols of about 7 KiB to a 16.6 MB binary; OpenTracing spans are only
+// created when WithOpenTracing is given.
 package tracing
