@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/opentracing/opentracing-go/ext"
-	"github.com/opentracing/opentracing-go/mocktracer"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -113,7 +112,7 @@ func TestOTelPublicEndpointWithoutIncoming(t *testing.T) {
 
 func TestOpenTracingPublicEndpoint(t *testing.T) {
 	t.Parallel()
-	mt := mocktracer.New()
+	mt := newMockTracer()
 	s := setup{
 		client: []tracing.Option{tracing.WithOpenTracing(mt)},
 		server: []tracing.Option{tracing.WithOpenTracing(mt), tracing.WithPublicEndpoint()},
@@ -163,7 +162,7 @@ func TestSpanAttributes(t *testing.T) {
 		}
 	}
 
-	mt := mocktracer.New()
+	mt := newMockTracer()
 	s = both(tracing.WithOpenTracing(mt), extra).start(t)
 	if _, err := s.Client.EmptyCall(testContext(t), &testpb.Empty{}); err != nil {
 		t.Fatalf("EmptyCall: %v", err)

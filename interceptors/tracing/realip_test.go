@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/opentracing/opentracing-go/ext"
-	"github.com/opentracing/opentracing-go/mocktracer"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -67,7 +66,7 @@ func TestOTelClientAddress(t *testing.T) {
 
 func TestOpenTracingClientAddress(t *testing.T) {
 	t.Parallel()
-	mt := mocktracer.New()
+	mt := newMockTracer()
 	client := startBehindRealIP(t, tracing.WithOpenTracing(mt))
 	ctx := metadata.AppendToOutgoingContext(testContext(t), "x-real-ip", "2001:db8::5")
 	if _, err := client.EmptyCall(ctx, &testpb.Empty{}); err != nil {
