@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"buf.build/go/protovalidate"
+	mwvalidate "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/protovalidate"
 	"google.golang.org/grpc"
 
 	valint "github.com/grpckit/grpckit/interceptors/validate"
@@ -33,6 +34,17 @@ func BenchmarkUnaryServerInterceptor(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				_, _ = intercept(ctx, bb.req, info, handler)
+			}
+		})
+	}
+	// The anchor: go-grpc-middleware's protovalidate interceptor, which asks
+	// the validator about every message.
+	mw := mwvalidate.UnaryServerInterceptor(protovalidate.GlobalValidator)
+	for name, req := range map[string]any{"no-rules/middleware": noRules, "invalid/middleware": badUser()} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = mw(ctx, req, info, handler)
 			}
 		})
 	}
