@@ -40,7 +40,9 @@
 // decompressed message by its receive limit but not the memory a decoder
 // allocates for itself: here a gzip decoder holds a 32 KiB window, a snappy
 // decoder 64 KiB chunks, and a zstd decoder's window is bounded by
-// WithMaxRecvMsgSize (default 4 MiB, grpc-go's default receive limit), so a
-// message that expands to gigabytes is answered with codes.ResourceExhausted
-// after a few MiB of allocation.
+// max(8 MiB, WithMaxRecvMsgSize) (8 MiB by default: every ordinary encoder's
+// window fits), so a message that expands to gigabytes is answered with
+// codes.ResourceExhausted after allocating about the call's receive limit. A
+// frame declaring a larger window is refused before its window is allocated,
+// also as ResourceExhausted (see NewZstd).
 package compress

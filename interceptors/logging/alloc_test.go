@@ -14,10 +14,13 @@ import (
 	"github.com/grpckit/grpckit/internal/testsrv"
 )
 
-// TestDisabledLevelAllocs: a call whose line is below the handler's level
-// costs no allocation in the interceptor.
+// TestDisabledLevelAllocs: a call the handler's level keeps from being
+// logged whatever its status (every code maps below the level) costs no
+// allocation in the interceptor. A call that could be logged if it failed
+// costs one, the place for AddFields' fields, even when it succeeds below
+// the level.
 func TestDisabledLevelAllocs(t *testing.T) {
-	l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 1}))
 	srv := logging.UnaryServerInterceptor(l, logging.WithStartEvent(), logging.WithMetadata())
 	cl := logging.UnaryClientInterceptor(l, logging.WithStartEvent(), logging.WithMetadata())
 	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.testing.TestService/EmptyCall"}
@@ -29,6 +32,16 @@ func TestDisabledLevelAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = cl(ctx, info.FullMethod, nil, nil, nil, invoker) }); n != 0 {
 		t.Errorf("client interceptor, level disabled: %v allocs per call, want 0", n)
+	}
+	// Error: a successful server call is below it, a failed one is not.
+	l = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	srv = logging.UnaryServerInterceptor(l, logging.WithStartEvent(), logging.WithMetadata())
+	if n := testing.AllocsPerRun(100, func() { _, _ = srv(ctx, nil, info, handler) }); n != 1 {
+		t.Errorf("server interceptor, only errors enabled: %v allocs per call, want 1 (the fields)", n)
+	}
+	// AddFields on a context no logging call is in costs nothing.
+	if n := testing.AllocsPerRun(100, func() { logging.AddFields(ctx, slog.String("user", "ann"), slog.Int("n", 3)) }); n != 0 {
+		t.Errorf("AddFields without a logged call: %v allocs, want 0", n)
 	}
 }
 

@@ -20,6 +20,11 @@ func UnaryClientInterceptor(l *slog.Logger, opts ...Option) grpc.UnaryClientInte
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
 		c := newCall(method, typeUnary)
+		if g.mayLog(ctx) {
+			fc := &fieldsCtx{Context: ctx}
+			c.fields = &fc.f
+			ctx = fc
+		}
 		if g.start {
 			g.started(ctx, &c)
 		}
@@ -45,16 +50,21 @@ func StreamClientInterceptor(l *slog.Logger, opts ...Option) grpc.StreamClientIn
 		if !g.matches(ctx, method) {
 			return streamer(ctx, desc, cc, method, opts...)
 		}
-		c := newCall(method, methodType(desc.ClientStreams, desc.ServerStreams))
-		if g.start {
-			g.started(ctx, &c)
+		s := &clientStream{g: g, c: newCall(method, methodType(desc.ClientStreams, desc.ServerStreams))}
+		inner := ctx // what the interceptors after this one and the streamer see
+		if g.mayLog(ctx) {
+			s.fctx.Context = ctx
+			s.c.fields = &s.fctx.f
+			inner = &s.fctx
 		}
-		cs, err := streamer(ctx, desc, cc, method, opts...)
+		if g.start {
+			g.started(ctx, &s.c)
+		}
+		cs, err := streamer(inner, desc, cc, method, opts...)
 		if err != nil {
-			g.finished(ctx, &c, err, status.Code(err))
+			g.finished(ctx, &s.c, err, status.Code(err))
 			return nil, err
 		}
-		s := &clientStream{g: g, c: c}
 		s.Start(ctx, cs, desc, s)
 		return s, nil
 	}
@@ -64,8 +74,9 @@ func StreamClientInterceptor(l *slog.Logger, opts ...Option) grpc.StreamClientIn
 // messages with WithPayloads.
 type clientStream struct {
 	streamend.Stream[*clientStream]
-	g *logger
-	c call
+	g    *logger
+	c    call
+	fctx fieldsCtx // the context given to the streamer, with AddFields' fields
 }
 
 func (s *clientStream) SendMsg(m any) error {

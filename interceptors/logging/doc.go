@@ -8,9 +8,10 @@
 //	grpc.request.deadline=... grpc.code=OK grpc.time_ms="0.412"
 //	trace_id=... span_id=...
 //
-// plus grpc.error on failure, trace_id and span_id when the context carries a
-// valid OpenTelemetry span, and the redacted request metadata with
-// WithMetadata. The level comes from the status code (WithLevels; by default
+// plus grpc.error on failure, client.address on servers when the realip
+// interceptor (installed before this one) found the caller's address,
+// trace_id and span_id when the context carries a valid OpenTelemetry span,
+// and the redacted request metadata with WithMetadata. The level comes from the status code (WithLevels; by default
 // go-grpc-middleware's mapping, which differs between client and server).
 //
 //	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -28,6 +29,17 @@
 // lines that are written: a call whose line is below the handler's level costs
 // no allocation. Health checks are not logged by default (WithFilter), payloads
 // only with WithPayloads, and the "started call" line only with WithStartEvent.
+//
+// AddFields lets a handler, or an interceptor inside the logging one, put
+// its own fields on the call's line (a user id, a tenant, a cache result),
+// on servers and clients, unary and streams:
+//
+//	logging.AddFields(ctx, slog.String("user", id))
+//
+// A call that may be logged carries a small holder for them in its context
+// (one allocation); a call that cannot be (filtered out, or a logger
+// disabled at every level its status could map to) carries none, and
+// AddFields on it costs nothing.
 //
 // Client streams are logged when they end: RecvMsg returns an error (io.EOF
 // is OK), RecvMsg returns the single response of a stream without server

@@ -55,6 +55,19 @@ func ExampleWithLevels() {
 	// {"level":"ERROR","msg":"finished call","protocol":"grpc","grpc.component":"server","grpc.service":"pkg.Greeter","grpc.method":"Hello","grpc.method_type":"unary","grpc.code":"Internal","grpc.error":"rpc error: code = Internal desc = db down"}
 }
 
+func ExampleAddFields() {
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: stable}))
+	intercept := logging.UnaryServerInterceptor(logger)
+	info := &grpc.UnaryServerInfo{FullMethod: "/pkg.Users/Get"}
+	_, _ = intercept(context.Background(), nil, info, func(ctx context.Context, _ any) (any, error) {
+		// The handler, or an interceptor inside the logging one.
+		logging.AddFields(ctx, slog.String("user", "ann"), slog.Bool("cache_hit", true))
+		return "ann", nil
+	})
+	// Output:
+	// {"level":"INFO","msg":"finished call","protocol":"grpc","grpc.component":"server","grpc.service":"pkg.Users","grpc.method":"Get","grpc.method_type":"unary","grpc.code":"OK","user":"ann","cache_hit":true}
+}
+
 func ExampleValidate() {
 	fmt.Println(logging.Validate(slog.Default(), logging.WithLevels(nil)))
 	fmt.Println(logging.Validate(nil))

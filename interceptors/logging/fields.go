@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/interceptors/realip"
 	"github.com/grpckit/grpckit/metadata"
 	"github.com/grpckit/grpckit/security"
 )
@@ -26,6 +27,7 @@ const (
 	keyMethod          = "grpc.method"
 	keyMethodType      = "grpc.method_type"
 	keyPeerAddress     = "peer.address"
+	keyClientAddress   = "client.address" // realip's address, servers only
 	keyStartTime       = "grpc.start_time"
 	keyDeadline        = "grpc.request.deadline"
 	keyCode            = "grpc.code"
@@ -63,8 +65,8 @@ func methodType(clientStreams, serverStreams bool) string {
 	}
 }
 
-// maxAttrs is the most attributes one line has; attributes are built in a
-// stack array of this size.
+// maxAttrs is the most attributes one line has without fields added by
+// AddFields; attributes are built in a stack array of this size.
 const maxAttrs = 16
 
 // call is what a line needs to know about its call.
@@ -72,6 +74,7 @@ type call struct {
 	service, method string
 	typ             string
 	start           time.Time
+	fields          *fields // AddFields' fields; nil when the call cannot be logged
 }
 
 func newCall(fullMethod, typ string) call {
@@ -91,6 +94,9 @@ func (g *logger) common(ctx context.Context, attrs []slog.Attr, c *call) []slog.
 	if !g.isClient {
 		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 			attrs = append(attrs, slog.String(keyPeerAddress, p.Addr.String()))
+		}
+		if a, ok := realip.FromContext(ctx); ok {
+			attrs = append(attrs, slog.String(keyClientAddress, a.String()))
 		}
 		if id, ok := security.PeerIdentity(ctx); ok { // verified TLS clients only
 			attrs = append(attrs, slog.String("peer.identity", id.String()))
@@ -158,6 +164,7 @@ func (g *logger) finished(ctx context.Context, c *call, err error, code codes.Co
 	}
 	attrs = append(attrs, slog.String(keyTimeMS, millis(time.Since(c.start))))
 	attrs = g.ctxAttrs(ctx, attrs)
+	attrs = c.fields.appendTo(attrs)
 	g.l.LogAttrs(ctx, lvl, msgFinished, attrs...)
 }
 
@@ -172,5 +179,6 @@ func (g *logger) payload(ctx context.Context, c *call, msg, key string, m any) {
 	attrs := g.common(ctx, buf[:0], c)
 	attrs = append(attrs, slog.Any(key, payload{m}))
 	attrs = g.ctxAttrs(ctx, attrs)
+	attrs = c.fields.appendTo(attrs)
 	g.l.LogAttrs(ctx, lvl, msg, attrs...)
 }

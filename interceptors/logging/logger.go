@@ -20,6 +20,7 @@ type logger struct {
 	start     bool
 	isClient  bool
 	component string
+	maxLevel  slog.Level // the highest level a call can be logged at
 }
 
 func newLogger(l *slog.Logger, opts []Option, isClient bool) *logger {
@@ -41,6 +42,7 @@ func newLogger(l *slog.Logger, opts []Option, isClient bool) *logger {
 			g.levels = DefaultClientCodeToLevel
 		}
 	}
+	g.maxLevel = highestLevel(g.levels)
 	return g
 }
 

@@ -19,6 +19,11 @@ func UnaryServerInterceptor(l *slog.Logger, opts ...Option) grpc.UnaryServerInte
 			return handler(ctx, req)
 		}
 		c := newCall(info.FullMethod, typeUnary)
+		if g.mayLog(ctx) {
+			fc := &fieldsCtx{Context: ctx}
+			c.fields = &fc.f
+			ctx = fc
+		}
 		if g.start {
 			g.started(ctx, &c)
 		}
@@ -44,40 +49,50 @@ func StreamServerInterceptor(l *slog.Logger, opts ...Option) grpc.StreamServerIn
 		if !g.matches(ctx, info.FullMethod) {
 			return handler(srv, ss)
 		}
-		c := newCall(info.FullMethod, methodType(info.IsClientStream, info.IsServerStream))
+		if !g.mayLog(ctx) {
+			// Nothing of this call can be written; the line is still
+			// offered in case the logger's level changes meanwhile.
+			c := newCall(info.FullMethod, methodType(info.IsClientStream, info.IsServerStream))
+			err := handler(srv, ss)
+			g.finished(ctx, &c, err, semconv.Code(err))
+			return err
+		}
+		s := &serverStream{ServerStream: ss, g: g, c: newCall(info.FullMethod, methodType(info.IsClientStream, info.IsServerStream))}
+		s.ctx.Context = ctx
+		s.c.fields = &s.ctx.f
 		if g.start {
-			g.started(ctx, &c)
+			g.started(ctx, &s.c)
 		}
-		var err error
-		if g.payloads {
-			err = handler(srv, &serverStream{ServerStream: ss, g: g, c: &c})
-		} else {
-			err = handler(srv, ss)
-		}
-		g.finished(ctx, &c, err, semconv.Code(err))
+		err := handler(srv, s)
+		g.finished(ctx, &s.c, err, semconv.Code(err))
 		return err
 	}
 }
 
-// serverStream logs the messages of a stream (WithPayloads).
+// serverStream is a stream that may be logged: its Context carries the
+// fields of AddFields, and it logs its messages with WithPayloads. The call
+// and the context live in it, so it is one allocation.
 type serverStream struct {
 	grpc.ServerStream
-	g *logger
-	c *call
+	g   *logger
+	c   call
+	ctx fieldsCtx
 }
+
+func (s *serverStream) Context() context.Context { return &s.ctx }
 
 func (s *serverStream) RecvMsg(m any) error {
 	err := s.ServerStream.RecvMsg(m)
-	if err == nil {
-		s.g.payload(s.Context(), s.c, "request received", keyRequestContent, m)
+	if err == nil && s.g.payloads {
+		s.g.payload(&s.ctx, &s.c, "request received", keyRequestContent, m)
 	}
 	return err
 }
 
 func (s *serverStream) SendMsg(m any) error {
 	err := s.ServerStream.SendMsg(m)
-	if err == nil {
-		s.g.payload(s.Context(), s.c, "response sent", keyResponseContent, m)
+	if err == nil && s.g.payloads {
+		s.g.payload(&s.ctx, &s.c, "response sent", keyResponseContent, m)
 	}
 	return err
 }

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"context"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
@@ -21,9 +20,16 @@ func UnaryClientInterceptor(opts ...Option) grpc.UnaryClientInterceptor {
 		if !filter.Matches(ctx, r.filter, method, true) {
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
-		start := time.Now()
+		var c call
+		c.begin(ctx, r, cc, method)
+		if r.msgs != nil {
+			c.request(ctx, req)
+		}
 		err := invoker(ctx, method, req, reply, cc, opts...)
-		r.record(ctx, cc, method, status.Code(err), start)
+		if r.msgs != nil && err == nil {
+			c.response(ctx, reply)
+		}
+		c.end(ctx, status.Code(err))
 		return err
 	}
 }
@@ -42,28 +48,44 @@ func StreamClientInterceptor(opts ...Option) grpc.StreamClientInterceptor {
 		if !filter.Matches(ctx, r.filter, method, true) {
 			return streamer(ctx, desc, cc, method, opts...)
 		}
-		start := time.Now()
+		s := &clientStream{}
+		s.c.begin(ctx, r, cc, method)
 		cs, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil {
-			r.record(ctx, cc, method, status.Code(err), start)
+			s.c.end(ctx, status.Code(err))
 			return nil, err
 		}
-		s := &clientStream{r: r, cc: cc, method: method, start: start}
 		s.Start(ctx, cs, desc, s)
 		return s, nil
 	}
 }
 
-// clientStream records its call once, on the first terminal event.
+// clientStream records its call once, on the first terminal event, and
+// counts and sizes its messages with WithMessageMetrics.
 type clientStream struct {
 	streamend.Stream[*clientStream]
-	r      *recorder
-	cc     *grpc.ClientConn
-	method string
-	start  time.Time
+	c call
+}
+
+func (s *clientStream) SendMsg(m any) error {
+	err := s.ClientStream.SendMsg(m)
+	if err == nil && s.c.r.msgs != nil {
+		s.c.request(s.CallContext(), m)
+	}
+	s.Sent(err)
+	return err
+}
+
+func (s *clientStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err == nil && s.c.r.msgs != nil {
+		s.c.response(s.CallContext(), m)
+	}
+	s.Received(err)
+	return err
 }
 
 // EndStream records the call; streamend calls it once.
 func (s *clientStream) EndStream(ctx context.Context, err error) {
-	s.r.record(ctx, s.cc, s.method, status.Code(err), s.start)
+	s.c.end(ctx, status.Code(err))
 }

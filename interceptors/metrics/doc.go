@@ -25,8 +25,15 @@
 //		grpc.WithChainStreamInterceptor(metrics.StreamClientInterceptor(metrics.WithMeterProvider(mp))),
 //	)
 //
-// Attribute sets are built once per method and status code, so recording a
-// call allocates nothing in this package. Client streams are measured up to
+// WithAttributes adds static attributes (a cell, a region) and
+// WithAttributesFn per-call ones (a tenant); WithMessageMetrics adds the
+// per-message size and count histograms (rpc.server.request.size,
+// rpc.server.requests_per_rpc and the like).
+//
+// Attribute sets are built once per method and status code, static
+// attributes included, so recording a call allocates nothing in this package
+// (WithAttributesFn's attributes are the exception: their set is built per
+// call). Client streams are measured up to
 // their first terminal event (see StreamClientInterceptor) without a goroutine
 // per stream.
 //

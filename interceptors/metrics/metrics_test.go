@@ -92,6 +92,11 @@ func points(t *testing.T, r *sdkmetric.ManualReader, name string) map[string]met
 			if sm.Scope.Name != metrics.ScopeName {
 				t.Errorf("%s: scope %q, want %q", name, sm.Scope.Name, metrics.ScopeName)
 			}
+			// The meter carries the module version (otel_scope_version),
+			// "0.0.0-devel" in grpckit's own tests.
+			if sm.Scope.Version != "0.0.0-devel" {
+				t.Errorf("%s: scope version %q, want 0.0.0-devel", name, sm.Scope.Version)
+			}
 			if m.Unit != "s" {
 				t.Errorf("%s: unit %q, want s", name, m.Unit)
 			}

@@ -1,9 +1,11 @@
 package metrics
 
 import (
+	"context"
 	"strconv"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
@@ -26,6 +28,9 @@ func (f optionFunc) apply(c *config) { f(c) }
 type config struct {
 	provider metric.MeterProvider
 	filter   filter.Matcher
+	attrs    []attribute.KeyValue                                              // WithAttributes
+	attrsFn  func(ctx context.Context, fullMethod string) []attribute.KeyValue // WithAttributesFn
+	messages bool                                                              // WithMessageMetrics
 	errs     opterr.List
 }
 

@@ -21,11 +21,15 @@ import (
 // names; past the bound each call builds its set (and allocates) instead.
 const maxCached = 1024
 
-// recorder records call durations on one histogram.
+// recorder records call durations on one histogram, and with
+// WithMessageMetrics message sizes and counts on four more.
 type recorder struct {
 	hist     metric.Float64Histogram
 	legacy   metric.Float64Histogram // rpc.*.duration in ms under semconv.Dup; else nil
+	msgs     *messageHists           // nil without WithMessageMetrics
 	filter   filter.Matcher
+	attrs    []attribute.KeyValue // WithAttributes
+	attrsFn  func(context.Context, string) []attribute.KeyValue
 	isClient bool
 
 	cache cowmap.Map[key, *entry] // readers never lock
@@ -35,11 +39,13 @@ type recorder struct {
 // (empty on servers) and the full method.
 type key struct{ target, method string }
 
-// entry holds one prepared record option per status code.
+// entry holds one prepared record option per status code, and one without
+// the status (for message sizes).
 type entry struct {
-	opts   [semconv.NumCodes][]metric.RecordOption
-	legacy [semconv.NumCodes][]metric.RecordOption // without error.type; set when r.legacy is
-	base   []attribute.KeyValue                    // for codes without a canonical name
+	opts     [semconv.NumCodes][]metric.RecordOption
+	legacy   [semconv.NumCodes][]metric.RecordOption // without error.type; set when the recorder has legacy
+	baseOpts []metric.RecordOption
+	base     []attribute.KeyValue // for codes without a canonical name and WithAttributesFn
 }
 
 func newRecorder(c *config, isClient bool) *recorder {
@@ -61,7 +67,10 @@ func newRecorder(c *config, isClient bool) *recorder {
 	if err != nil {
 		otel.Handle(err) // hist is then a no-op instrument
 	}
-	r := &recorder{hist: hist, filter: c.filter, isClient: isClient}
+	r := &recorder{hist: hist, filter: c.filter, attrs: c.attrs, attrsFn: c.attrsFn, isClient: isClient}
+	if c.messages {
+		r.msgs = newMessageHists(meter, isClient)
+	}
 	if semconv.Dup() {
 		if r.legacy, err = semconv.NewLegacyDuration(meter, isClient); err != nil {
 			otel.Handle(err)
@@ -69,35 +78,6 @@ func newRecorder(c *config, isClient bool) *recorder {
 		}
 	}
 	return r
-}
-
-// record records the duration since start of a call to method that ended
-// with code. cc is the client's connection, nil on servers.
-func (r *recorder) record(ctx context.Context, cc *grpc.ClientConn, method string, code codes.Code, start time.Time) {
-	on := r.hist.Enabled(ctx)
-	legacyOn := r.legacy != nil && r.legacy.Enabled(ctx)
-	if !on && !legacyOn {
-		return
-	}
-	elapsed := time.Since(start).Seconds()
-	e := r.entry(cc, method)
-	if int(code) < semconv.NumCodes {
-		if on {
-			r.hist.Record(ctx, elapsed, e.opts[code]...)
-		}
-		if legacyOn {
-			r.legacy.Record(ctx, elapsed*1000, e.legacy[code]...)
-		}
-		return
-	}
-	if on {
-		attrs := append(append([]attribute.KeyValue(nil), e.base...), statusAttrs(code, r.isClient)...)
-		r.hist.Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(attrs...)))
-	}
-	if legacyOn {
-		attrs := append(append([]attribute.KeyValue(nil), e.base...), semconv.StatusAttrs(code)...)
-		r.legacy.Record(ctx, elapsed*1000, metric.WithAttributeSet(attribute.NewSet(attrs...)))
-	}
 }
 
 func (r *recorder) entry(cc *grpc.ClientConn, method string) *entry {
@@ -116,8 +96,8 @@ func (r *recorder) newEntry(cc *grpc.ClientConn, method string) *entry {
 	if cc != nil {
 		target = semconv.TargetAttrs(cc.CanonicalTarget())
 	}
-	base := semconv.CallAttrs(method, target...)
-	e := &entry{base: base}
+	base := append(semconv.CallAttrs(method, target...), r.attrs...)
+	e := &entry{base: base, baseOpts: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(base...))}}
 	for c := range semconv.NumCodes {
 		attrs := append(append([]attribute.KeyValue(nil), base...), statusAttrs(codes.Code(c), r.isClient)...)
 		e.opts[c] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
@@ -127,4 +107,79 @@ func (r *recorder) newEntry(cc *grpc.ClientConn, method string) *entry {
 		}
 	}
 	return e
+}
+
+// call is one measured call. It is set up by begin and finished by end;
+// with WithMessageMetrics its message methods may run on the two goroutines
+// of a stream at once.
+type call struct {
+	r      *recorder
+	cc     *grpc.ClientConn // nil on servers
+	method string
+	start  time.Time
+	e      *entry                // set by begin with WithMessageMetrics, else by end
+	dyn    []attribute.KeyValue  // WithAttributesFn's, nil without it
+	dynOpt []metric.RecordOption // base and dyn, without the status (sizes)
+	msgs   messageCounts
+}
+
+// begin starts measuring a call to method through cc (nil on servers).
+func (c *call) begin(ctx context.Context, r *recorder, cc *grpc.ClientConn, method string) {
+	c.r, c.cc, c.method, c.start = r, cc, method, time.Now()
+	if r.attrsFn != nil {
+		c.dyn = validAttrs(r.attrsFn(ctx, method))
+	}
+	if r.msgs != nil {
+		c.e = r.entry(cc, method)
+		c.dynOpt = c.e.baseOpts
+		if len(c.dyn) > 0 {
+			attrs := append(append([]attribute.KeyValue(nil), c.e.base...), c.dyn...)
+			c.dynOpt = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+		}
+	}
+}
+
+// end records the call's duration (and message counts) with code.
+func (c *call) end(ctx context.Context, code codes.Code) {
+	r := c.r
+	durOn := r.hist.Enabled(ctx)
+	legacyOn := r.legacy != nil && r.legacy.Enabled(ctx)
+	if !durOn && !legacyOn && r.msgs == nil {
+		return
+	}
+	elapsed := time.Since(c.start).Seconds()
+	if c.e == nil {
+		c.e = r.entry(c.cc, c.method)
+	}
+	opts := c.statusOpts(code)
+	if durOn {
+		r.hist.Record(ctx, elapsed, opts...)
+	}
+	if legacyOn {
+		r.legacy.Record(ctx, elapsed*1000, c.legacyOpts(code)...)
+	}
+	if r.msgs != nil {
+		r.msgs.counts(ctx, &c.msgs, opts)
+	}
+}
+
+// statusOpts returns the record options of the call ending with code: the
+// prepared ones, unless the code has no canonical name or WithAttributesFn
+// gave attributes, which build a set.
+func (c *call) statusOpts(code codes.Code) []metric.RecordOption {
+	if int(code) < semconv.NumCodes && len(c.dyn) == 0 {
+		return c.e.opts[code]
+	}
+	attrs := append(append(append([]attribute.KeyValue(nil), c.e.base...), c.dyn...), statusAttrs(code, c.r.isClient)...)
+	return []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+}
+
+// legacyOpts is statusOpts for the legacy (rpc/dup) histogram, whose
+// attributes have no error.type.
+func (c *call) legacyOpts(code codes.Code) []metric.RecordOption {
+	if int(code) < semconv.NumCodes && len(c.dyn) == 0 {
+		return c.e.legacy[code]
+	}
+	attrs := append(append(append([]attribute.KeyValue(nil), c.e.base...), c.dyn...), semconv.StatusAttrs(code)...)
+	return []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
 }

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"context"
-	"time"
 
 	"google.golang.org/grpc"
 
@@ -12,23 +11,32 @@ import (
 
 // UnaryServerInterceptor records rpc.server.call.duration for every unary call
 // the filter matches, from the interceptor's start to the handler's return,
-// with the code of the handler's error. Invalid options are skipped (see
-// Validate). It is safe for concurrent use.
+// with the code of the handler's error (and the message metrics with
+// WithMessageMetrics). Invalid options are skipped (see Validate). It is safe
+// for concurrent use.
 func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 	r := newRecorder(newConfig(opts), false)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if !filter.Matches(ctx, r.filter, info.FullMethod, false) {
 			return handler(ctx, req)
 		}
-		start := time.Now()
+		var c call
+		c.begin(ctx, r, nil, info.FullMethod)
+		if r.msgs != nil {
+			c.request(ctx, req)
+		}
 		resp, err := handler(ctx, req)
-		r.record(ctx, nil, info.FullMethod, semconv.Code(err), start)
+		if r.msgs != nil && err == nil {
+			c.response(ctx, resp)
+		}
+		c.end(ctx, semconv.Code(err))
 		return resp, err
 	}
 }
 
 // StreamServerInterceptor records rpc.server.call.duration for every stream
-// the filter matches, from the interceptor's start to the handler's return.
+// the filter matches, from the interceptor's start to the handler's return
+// (and the message metrics with WithMessageMetrics, which wraps the stream).
 // Invalid options are skipped (see Validate). It is safe for concurrent use.
 func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 	r := newRecorder(newConfig(opts), false)
@@ -37,9 +45,39 @@ func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 		if !filter.Matches(ctx, r.filter, info.FullMethod, false) {
 			return handler(srv, ss)
 		}
-		start := time.Now()
-		err := handler(srv, ss)
-		r.record(ctx, nil, info.FullMethod, semconv.Code(err), start)
+		if r.msgs == nil {
+			var c call
+			c.begin(ctx, r, nil, info.FullMethod)
+			err := handler(srv, ss)
+			c.end(ctx, semconv.Code(err))
+			return err
+		}
+		s := &serverStream{ServerStream: ss}
+		s.c.begin(ctx, r, nil, info.FullMethod)
+		err := handler(srv, s)
+		s.c.end(ctx, semconv.Code(err))
 		return err
 	}
+}
+
+// serverStream counts and sizes the messages of a stream.
+type serverStream struct {
+	grpc.ServerStream
+	c call
+}
+
+func (s *serverStream) RecvMsg(m any) error {
+	err := s.ServerStream.RecvMsg(m)
+	if err == nil {
+		s.c.request(s.Context(), m)
+	}
+	return err
+}
+
+func (s *serverStream) SendMsg(m any) error {
+	err := s.ServerStream.SendMsg(m)
+	if err == nil {
+		s.c.response(s.Context(), m)
+	}
+	return err
 }

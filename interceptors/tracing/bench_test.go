@@ -2,6 +2,7 @@ package tracing_test
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 
 	"github.com/opentracing/opentracing-go"
@@ -11,6 +12,7 @@ import (
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/grpckit/grpckit/interceptors/realip"
 	"github.com/grpckit/grpckit/interceptors/tracing"
 	"github.com/grpckit/grpckit/internal/testsrv"
 )
@@ -135,4 +137,52 @@ func BenchmarkInterceptorsOnly(b *testing.B) {
 func outgoingToIncoming(ctx context.Context) context.Context {
 	md, _ := metadata.FromOutgoingContext(ctx)
 	return metadata.NewIncomingContext(context.Background(), md)
+}
+
+// BenchmarkServerPublicEndpoint measures the server interceptor alone on a
+// call that brings a sampled traceparent: as a child (the default), and as a
+// linked new root (WithPublicEndpoint), whose link costs the difference.
+func BenchmarkServerPublicEndpoint(b *testing.B) {
+	tp := benchProvider(b, sdktrace.AlwaysSample())
+	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.testing.TestService/UnaryCall"}
+	handler := func(context.Context, any) (any, error) { return nil, nil }
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(
+		"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+	for _, bb := range []struct {
+		name string
+		opts []tracing.Option
+	}{
+		{"child", nil},
+		{"public", []tracing.Option{tracing.WithPublicEndpoint()}},
+	} {
+		intercept := tracing.UnaryServerInterceptor(append([]tracing.Option{
+			tracing.WithTracerProvider(tp), tracing.WithPropagators(propagation.TraceContext{}),
+		}, bb.opts...)...)
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = intercept(ctx, nil, info, handler)
+			}
+		})
+	}
+}
+
+// BenchmarkClientAddress measures a traced server call whose context has a
+// realip address (the client.address attribute) against one without.
+func BenchmarkClientAddress(b *testing.B) {
+	tp := benchProvider(b, sdktrace.AlwaysSample())
+	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.testing.TestService/UnaryCall"}
+	handler := func(context.Context, any) (any, error) { return nil, nil }
+	intercept := tracing.UnaryServerInterceptor(tracing.WithTracerProvider(tp))
+	for name, ctx := range map[string]context.Context{
+		"absent":  context.Background(),
+		"present": realip.NewContext(context.Background(), netip.MustParseAddr("203.0.113.7")),
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = intercept(ctx, nil, info, handler)
+			}
+		})
+	}
 }

@@ -183,6 +183,8 @@ type config struct {
 	include       func(ctx context.Context, fullMethod string, req, resp any) bool
 	otDecorate    func(context.Context, opentracing.Span, string, any, any, error)
 	otelDecorate  func(context.Context, trace.Span, string, any, any, error)
+	public        func(ctx context.Context, fullMethod string) bool // WithPublicEndpoint(Fn); nil: never
+	otTags        opentracing.Tags                                  // WithSpanAttributes, for OpenTracing
 	errs          opterr.List
 
 	starts startCache // per endpoint and method span start options

@@ -8,8 +8,10 @@ import (
 
 // UnaryServerInterceptor returns an interceptor that gives each unary call
 // the filter accepts a server span, a child of the span context found in the
-// incoming metadata (a new root when there is none). The handler's context
-// holds the span. The span ends when the handler returns; its status is Error
+// incoming metadata (a new root when there is none, or a new root linked to
+// it with WithPublicEndpoint). The handler's context holds the span. When
+// the realip interceptor runs before this one, the span gets the caller's
+// address as client.address. The span ends when the handler returns; its status is Error
 // only for the codes that are the server's fault (Unknown, DeadlineExceeded,
 // Unimplemented, Internal, Unavailable, DataLoss), as otelgrpc. The
 // interceptor is safe for concurrent use; invalid options are ignored (see

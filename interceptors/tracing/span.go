@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/interceptors/realip"
 	"github.com/grpckit/grpckit/internal/semconv"
 	kitmd "github.com/grpckit/grpckit/metadata"
 	"github.com/grpckit/grpckit/security"
@@ -58,8 +59,15 @@ func (c *config) startClient(ctx context.Context, fullMethod string, cc *grpc.Cl
 // startServer starts the server span of a call whose remote parent has been
 // extracted into ctx already (extractServer).
 func (c *config) startServer(ctx context.Context, fullMethod string, parent opentracing.SpanContext) (context.Context, span) {
+	public := c.public != nil && c.public(ctx, fullMethod)
 	if c.ot != nil {
-		s := c.ot.StartSpan(fullMethod, ext.RPCServerOption(parent), tagComponent)
+		if public {
+			parent = nil
+		}
+		s := c.ot.StartSpan(fullMethod, ext.RPCServerOption(parent), tagComponent, c.otTags)
+		if a, ok := realip.FromContext(ctx); ok {
+			s.SetTag(string(semconv.ClientAddressKey), a.String())
+		}
 		return opentracing.ContextWithSpan(ctx, s), span{ot: s}
 	}
 	var k endpointKey
@@ -67,7 +75,14 @@ func (c *config) startServer(ctx context.Context, fullMethod string, parent open
 		k = localEndpoint(p.LocalAddr)
 	}
 	st := c.starts.get(trace.SpanKindServer, k, nil, fullMethod)
-	ctx, s := c.otelTracer().Start(ctx, st.name, st.opts...)
+	opts := st.opts
+	if public {
+		opts = st.publicStart(ctx)
+	}
+	ctx, s := c.otelTracer().Start(ctx, st.name, opts...)
+	if a, ok := realip.FromContext(ctx); ok && s.IsRecording() {
+		s.SetAttributes(semconv.ClientAddressKey.String(a.String()))
+	}
 	if id, ok := security.PeerIdentity(ctx); ok && s.IsRecording() { // verified TLS clients only
 		s.SetAttributes(attribute.String("peer.identity", id.String()))
 	}
@@ -95,7 +110,7 @@ func (c *config) startClientOT(ctx context.Context, fullMethod string) (context.
 	if p := opentracing.SpanFromContext(ctx); p != nil {
 		parent = p.Context()
 	}
-	s := c.ot.StartSpan(fullMethod, opentracing.ChildOf(parent), ext.SpanKindRPCClient, tagComponent)
+	s := c.ot.StartSpan(fullMethod, opentracing.ChildOf(parent), ext.SpanKindRPCClient, tagComponent, c.otTags)
 	md := outgoingCopy(ctx)
 	if err := c.ot.Inject(s.Context(), opentracing.HTTPHeaders, kitmd.Carrier(md)); err != nil {
 		s.LogFields(otlog.String(logEvent, logInjectFailed), otlog.Error(err))

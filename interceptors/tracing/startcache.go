@@ -22,17 +22,25 @@ const (
 // attributes), already boxed, so a traced call passes them without
 // allocating.
 type spanStart struct {
-	name string
-	opts []trace.SpanStartOption
+	name       string
+	opts       []trace.SpanStartOption
+	publicOpts []trace.SpanStartOption // opts and a new root (servers, WithPublicEndpoint)
 }
 
-func newSpanStart(kind trace.SpanKind, fullMethod string, endpoint []attribute.KeyValue) *spanStart {
+// newSpanStart builds the span start of fullMethod: the standard attributes,
+// the endpoint's, then extra (WithSpanAttributes).
+func newSpanStart(kind trace.SpanKind, fullMethod string, endpoint, extra []attribute.KeyValue) *spanStart {
 	// As otelgrpc: the name is the full method without its leading slash; a
 	// malformed method is used as is and gets no rpc.method.
-	return &spanStart{
+	attrs := append(semconv.CallAttrs(fullMethod, endpoint...), extra...)
+	s := &spanStart{
 		name: semconv.SpanName(fullMethod),
-		opts: []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithAttributes(semconv.CallAttrs(fullMethod, endpoint...)...)},
+		opts: []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithAttributes(attrs...)},
 	}
+	if kind == trace.SpanKindServer {
+		s.publicOpts = append(s.opts[:len(s.opts):len(s.opts)], trace.WithNewRoot())
+	}
+	return s
 }
 
 // startCache maps endpoint, then method, to a *spanStart. Reads are lock-free
@@ -40,6 +48,7 @@ func newSpanStart(kind trace.SpanKind, fullMethod string, endpoint []attribute.K
 // happens once per endpoint and method.
 type startCache struct {
 	endpoints cowmap.Map[endpointKey, *endpointStarts]
+	extra     []attribute.KeyValue // WithSpanAttributes
 }
 
 type endpointStarts struct {
@@ -63,7 +72,7 @@ func (c *startCache) get(kind trace.SpanKind, k endpointKey, cc *grpc.ClientConn
 	}
 	s, ok := ep.methods.Load(fullMethod)
 	if !ok {
-		s = ep.methods.Add(fullMethod, maxMethods, func() *spanStart { return newSpanStart(kind, fullMethod, ep.attrs) })
+		s = ep.methods.Add(fullMethod, maxMethods, func() *spanStart { return newSpanStart(kind, fullMethod, ep.attrs, c.extra) })
 	}
 	return s
 }

@@ -23,6 +23,7 @@ const (
 	ServerAddressKey         = otelsemconv.ServerAddressKey         // "server.address"
 	ServerPortKey            = otelsemconv.ServerPortKey            // "server.port"
 	ErrorTypeKey             = otelsemconv.ErrorTypeKey             // "error.type": the code name of a failed call
+	ClientAddressKey         = otelsemconv.ClientAddressKey         // "client.address": the caller (realip), servers only
 )
 
 // RPCSystemGRPC is the rpc.system.name attribute of every gRPC call.
