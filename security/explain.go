@@ -28,7 +28,9 @@ func ClientTLS(cfg *tls.Config) credentials.TransportCredentials {
 	return explainCreds{credentials.NewTLS(cfg)}
 }
 
-type explainCreds struct{ credentials.TransportCredentials }
+type explainCreds struct {
+	credentials.TransportCredentials
+}
 
 func (c explainCreds) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
