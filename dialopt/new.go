@@ -9,6 +9,8 @@ import (
 
 	"github.com/grpckit/grpckit/callopt"
 	"github.com/grpckit/grpckit/interceptors/deadline"
+	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/interceptors/validate"
 	"github.com/grpckit/grpckit/internal/chain"
 )
 
@@ -151,6 +153,16 @@ func (c *config) layers() []chain.ClientLayer {
 		})
 	}
 	ls = append(ls, c.obs.ClientLayers()...)
+	if c.validateOn {
+		m := chain.Filter(c.validation)
+		ls = append(ls, chain.ClientLayer{
+			Unary:  validate.UnaryClientInterceptor(c.validation...),
+			Stream: validate.StreamClientInterceptor(c.validation...),
+			Active: func(ctx context.Context, method string, _ []grpc.CallOption) bool {
+				return filter.Matches(ctx, m, method, true)
+			},
+		})
+	}
 	for _, u := range c.unary {
 		ls = append(ls, chain.ClientLayer{Unary: u})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
+	"github.com/grpckit/grpckit/interceptors/validate"
 	"github.com/grpckit/grpckit/internal/observe"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
@@ -43,6 +44,8 @@ type config struct {
 	unary       []grpc.UnaryClientInterceptor
 	stream      []grpc.StreamClientInterceptor
 	dialOpts    []grpc.DialOption
+	validation  []validate.Option
+	validateOn  bool
 	tls         tlsSetup
 	errs        opterr.List
 }

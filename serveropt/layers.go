@@ -7,6 +7,8 @@ import (
 	"github.com/grpckit/grpckit/interceptors/deadline"
 	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/interceptors/forward"
+	"github.com/grpckit/grpckit/interceptors/realip"
+	"github.com/grpckit/grpckit/interceptors/validate"
 	"github.com/grpckit/grpckit/internal/chain"
 	"github.com/grpckit/grpckit/internal/observe"
 )
@@ -16,7 +18,12 @@ import (
 // call, with the call's context, so a matcher that reads metadata works.
 // User interceptors have no test: they run on every call.
 func (c *config) layers() []chain.ServerLayer {
-	ls := c.obs.ServerLayers()
+	var ls []chain.ServerLayer
+	if c.realIPOn { // first, so tracing and logging see the address
+		ls = append(ls, observe.Server(realip.UnaryServerInterceptor(c.realIPTrusted, c.realIPOpts...),
+			realip.StreamServerInterceptor(c.realIPTrusted, c.realIPOpts...), filter.SkipHealthCheck()))
+	}
+	ls = append(ls, c.obs.ServerLayers()...)
 	if c.deadlineOn {
 		// A probe's own short deadline must not be refused by the floor.
 		l := observe.Server(deadline.UnaryServerInterceptor(c.deadline...), deadline.StreamServerInterceptor(c.deadline...), filter.SkipHealthCheck())
@@ -40,6 +47,13 @@ func (c *config) layers() []chain.ServerLayer {
 			Unary:  ratelimit.UnaryServerInterceptor(c.limiter),
 			Stream: ratelimit.StreamServerInterceptor(c.limiter),
 		})
+	}
+	if c.validateOn {
+		m := chain.Filter(c.validate)
+		if m == nil {
+			m = filter.SkipHealthCheck()
+		}
+		ls = append(ls, observe.Server(validate.UnaryServerInterceptor(c.validate...), validate.StreamServerInterceptor(c.validate...), m))
 	}
 	for _, u := range c.unary {
 		ls = append(ls, chain.ServerLayer{Unary: u})

@@ -3,6 +3,7 @@ package serveropt
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
@@ -17,7 +18,9 @@ import (
 	"github.com/grpckit/grpckit/interceptors/forward"
 	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/interceptors/metrics"
+	"github.com/grpckit/grpckit/interceptors/realip"
 	"github.com/grpckit/grpckit/interceptors/tracing"
+	"github.com/grpckit/grpckit/interceptors/validate"
 	"github.com/grpckit/grpckit/internal/observe"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
@@ -31,31 +34,36 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	strict     bool
-	taps       []tap.ServerInHandle
-	obs        observe.Set
-	recovery   bool
-	recoverFn  RecoveryHandler
-	deadline   []deadline.Option
-	deadlineOn bool
-	fwdKeys    []string
-	fwdOpts    []forward.Option
-	forwardOn  bool
-	authFunc   auth.AuthFunc
-	authMatch  filter.Matcher
-	limiter    ratelimit.Limiter
-	kp         *keepalive.ServerParameters
-	kep        *keepalive.EnforcementPolicy
-	maxRecv    int
-	maxSend    int
-	maxStreams uint32
-	health     *health.Server
-	reflection bool
-	unary      []grpc.UnaryServerInterceptor
-	stream     []grpc.StreamServerInterceptor
-	serverOpts []grpc.ServerOption
-	tls        tlsSetup
-	errs       opterr.List
+	strict        bool
+	taps          []tap.ServerInHandle
+	obs           observe.Set
+	recovery      bool
+	recoverFn     RecoveryHandler
+	deadline      []deadline.Option
+	deadlineOn    bool
+	fwdKeys       []string
+	fwdOpts       []forward.Option
+	forwardOn     bool
+	authFunc      auth.AuthFunc
+	authMatch     filter.Matcher
+	limiter       ratelimit.Limiter
+	kp            *keepalive.ServerParameters
+	kep           *keepalive.EnforcementPolicy
+	maxRecv       int
+	maxSend       int
+	maxStreams    uint32
+	health        *health.Server
+	reflection    bool
+	unary         []grpc.UnaryServerInterceptor
+	stream        []grpc.StreamServerInterceptor
+	serverOpts    []grpc.ServerOption
+	validate      []validate.Option
+	validateOn    bool
+	realIPTrusted []netip.Prefix
+	realIPOpts    []realip.Option
+	realIPOn      bool
+	tls           tlsSetup
+	errs          opterr.List
 }
 
 const pkg = "serveropt"

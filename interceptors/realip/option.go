@@ -50,7 +50,7 @@ func newConfig(trusted []netip.Prefix, opts []Option) *config {
 		c.trusted = append(c.trusted, normalizePrefix(p))
 	}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
+		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)

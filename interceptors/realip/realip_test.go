@@ -206,7 +206,7 @@ func TestValidate(t *testing.T) {
 	)
 	want := "realip: trusted: prefix 2 (invalid Prefix) is invalid\n" +
 		"realip: WithTrustedHops: negative count -1\n" +
-		"realip: New: option 2 is nil\n" +
+		"realip: option 2 is nil\n" +
 		"realip: WithHeaders: no header names\n" +
 		`realip: WithHeaders: metadata: key "grpc-timeout": reserved for the gRPC transport, which drops or overrides it` + "\n" +
 		`realip: WithHeaders: header "x-addr-bin" is binary`

@@ -6,6 +6,7 @@ import (
 	"buf.build/go/protovalidate"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/chain"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
 
@@ -30,7 +31,7 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{validator: protovalidate.GlobalValidator}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
+		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
@@ -63,6 +64,12 @@ func WithFilter(m filter.Matcher) Option {
 		}
 	})
 }
+
+// filterOf returns the WithFilter matcher of opts, or nil (every call), for
+// the option builders (through internal/chain).
+func filterOf(opts []Option) filter.Matcher { return newConfig(opts).filter }
+
+func init() { chain.RegisterFilter(filterOf) }
 
 // Validate reports whether opts are usable: nil when they are, otherwise
 // every bad option joined in order, each naming its option ("validate:

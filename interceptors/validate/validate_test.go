@@ -21,7 +21,7 @@ import (
 
 	"github.com/grpckit/grpckit/interceptors/filter"
 	valint "github.com/grpckit/grpckit/interceptors/validate"
-	"github.com/grpckit/grpckit/interceptors/validate/internal/testpb"
+	"github.com/grpckit/grpckit/internal/validatepb"
 	"github.com/grpckit/grpckit/internal/testsrv"
 )
 
@@ -409,7 +409,7 @@ func TestValidate(t *testing.T) {
 	var nilMatcher filter.MatchFunc
 	var nilValidator *brokenPtr
 	err := valint.Validate(nilOpt, valint.WithFilter(nil), valint.WithFilter(nilMatcher), valint.WithValidator(nilValidator), valint.WithValidator(nil))
-	want := "validate: New: option 1 is nil\n" +
+	want := "validate: option 1 is nil\n" +
 		"validate: WithFilter: matcher is nil\n" +
 		"validate: WithFilter: matcher is nil\n" +
 		"validate: WithValidator: validator is nil\n" +

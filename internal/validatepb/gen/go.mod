@@ -1,4 +1,4 @@
-module github.com/grpckit/grpckit/interceptors/validate/internal/testpb/gen
+module github.com/grpckit/grpckit/internal/validatepb/gen
 
 go 1.26.0
 

@@ -507,7 +507,7 @@ const file_testpb_proto_rawDesc = "" +
 	"CreateUser\x12+.grpckit.validate.test.v1.CreateUserRequest\x1a\x1e.grpckit.validate.test.v1.User\x12F\n" +
 	"\x04Echo\x12\x1e.grpckit.validate.test.v1.Ping\x1a\x1e.grpckit.validate.test.v1.Ping\x12N\n" +
 	"\x06Upload\x12\x1f.grpckit.validate.test.v1.Chunk\x1a!.grpckit.validate.test.v1.Summary(\x01\x12L\n" +
-	"\x04Chat\x12\x1f.grpckit.validate.test.v1.Chunk\x1a\x1f.grpckit.validate.test.v1.Chunk(\x010\x01BBZ@github.com/grpckit/grpckit/interceptors/validate/internal/testpbb\x06proto3"
+	"\x04Chat\x12\x1f.grpckit.validate.test.v1.Chunk\x1a\x1f.grpckit.validate.test.v1.Chunk(\x010\x01B7Z5github.com/grpckit/grpckit/internal/validatepb;testpbb\x06proto3"
 
 var (
 	file_testpb_proto_rawDescOnce sync.Once
