@@ -179,4 +179,3 @@ func TestWithRealIP(t *testing.T) {
 		t.Errorf("logged client.address %v, want [203.0.113.7 127.0.0.1]", logged)
 	}
 }
-

@@ -21,8 +21,8 @@ import (
 
 	"github.com/grpckit/grpckit/interceptors/filter"
 	valint "github.com/grpckit/grpckit/interceptors/validate"
-	"github.com/grpckit/grpckit/internal/validatepb"
 	"github.com/grpckit/grpckit/internal/testsrv"
+	"github.com/grpckit/grpckit/internal/validatepb"
 )
 
 // userService counts what its handlers were given.
