@@ -40,74 +40,42 @@ func UnaryServer(all []ServerLayer, rec Recover) grpc.UnaryServerInterceptor {
 			layers = append(layers, l)
 		}
 	}
-	if rec == nil {
-		return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-			return unaryServerFrom(layers, ctx, req, info, handler)
-		}
-	}
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		return unaryServerGuarded(layers, rec, ctx, req, info, handler)
+		return unaryServerFrom(layers, rec, ctx, req, info, handler)
 	}
 }
 
-func unaryServerFrom(layers []ServerLayer, ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+// unaryServerFrom runs the first active layer of layers, handing it the rest
+// of the chain as its handler. With rec set, the frame that calls each layer
+// and the handler recovers: a panic becomes the error of the innermost call
+// around it. A deferred recover costs no allocation.
+func unaryServerFrom(layers []ServerLayer, rec Recover, ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	if rec != nil {
+		defer func() {
+			if p := recover(); p != nil {
+				resp, err = nil, rec(ctx, p)
+			}
+		}()
+	}
 	for i := range layers {
 		if !layers[i].on(ctx, info.FullMethod) {
 			continue
 		}
 		rest := layers[i+1:]
 		if f := layers[i].UnaryContext; f != nil {
-			return unaryServerWith(f, rest, ctx, req, info, handler)
+			return unaryServerWith(f, rest, rec, ctx, req, info, handler)
 		}
 		next := func(ctx context.Context, req any) (any, error) {
-			return unaryServerFrom(rest, ctx, req, info, handler)
+			return unaryServerFrom(rest, rec, ctx, req, info, handler)
 		}
 		return layers[i].Unary(ctx, req, info, next)
 	}
 	return handler(ctx, req)
 }
 
-// unaryServerWith runs a context layer, then the rest of the chain.
-func unaryServerWith(f func(context.Context, string) (context.Context, context.CancelFunc, error), rest []ServerLayer,
-	ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	ctx, cancel, err := f(ctx, info.FullMethod)
-	if err != nil {
-		return nil, err
-	}
-	if cancel != nil {
-		defer cancel()
-	}
-	return unaryServerFrom(rest, ctx, req, info, handler)
-}
-
-// unaryServerGuarded is unaryServerFrom with a recover in the frame that
-// calls each layer and the handler: a panic becomes the error of the
-// innermost call around it. A deferred recover costs no allocation.
-func unaryServerGuarded(layers []ServerLayer, rec Recover, ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			resp, err = nil, rec(ctx, p)
-		}
-	}()
-	for i := range layers {
-		if !layers[i].on(ctx, info.FullMethod) {
-			continue
-		}
-		rest := layers[i+1:]
-		if f := layers[i].UnaryContext; f != nil {
-			return unaryServerGuardedWith(f, rest, rec, ctx, req, info, handler)
-		}
-		next := func(ctx context.Context, req any) (any, error) {
-			return unaryServerGuarded(rest, rec, ctx, req, info, handler)
-		}
-		return layers[i].Unary(ctx, req, info, next)
-	}
-	return handler(ctx, req)
-}
-
-// unaryServerGuardedWith is unaryServerWith for the guarded chain (a panic
+// unaryServerWith runs a context layer, then the rest of the chain (a panic
 // in f is caught by the caller's frame).
-func unaryServerGuardedWith(f func(context.Context, string) (context.Context, context.CancelFunc, error), rest []ServerLayer, rec Recover,
+func unaryServerWith(f func(context.Context, string) (context.Context, context.CancelFunc, error), rest []ServerLayer, rec Recover,
 	ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	ctx, cancel, err := f(ctx, info.FullMethod)
 	if err != nil {
@@ -116,7 +84,7 @@ func unaryServerGuardedWith(f func(context.Context, string) (context.Context, co
 	if cancel != nil {
 		defer cancel()
 	}
-	return unaryServerGuarded(rest, rec, ctx, req, info, handler)
+	return unaryServerFrom(rest, rec, ctx, req, info, handler)
 }
 
 // StreamServer chains the stream layers, as UnaryServer.
