@@ -79,6 +79,7 @@ type run struct {
 	hooks    []HookOption
 	grpcOpts []grpc.CallOption
 	cancel   context.CancelFunc
+	err      error // an invalid option, reported by before
 	done     atomic.Bool
 }
 
@@ -99,7 +100,11 @@ func newRun(ctx context.Context, method string, opts []grpc.CallOption) *run {
 			r.grpcOpts = append(r.grpcOpts, o)
 		}
 	}
-	if hasTimeout && timeout > 0 {
+	switch {
+	case !hasTimeout || timeout == 0:
+	case timeout < 0:
+		r.err = status.Errorf(codes.InvalidArgument, "callopt: Timeout: negative timeout %v", timeout)
+	default:
 		r.call.ctx, r.cancel = context.WithTimeout(ctx, timeout)
 	}
 	return r
@@ -107,6 +112,9 @@ func newRun(ctx context.Context, method string, opts []grpc.CallOption) *run {
 
 // before runs the before-hooks in order and adds the options that fill Call.
 func (r *run) before() error {
+	if r.err != nil {
+		return r.err
+	}
 	for _, h := range r.hooks {
 		if h.before == nil {
 			continue
@@ -142,9 +150,31 @@ func (r *run) finish(err error) {
 	}
 }
 
+// toStatus gives a before-hook's error the code grpc-go would give it,
+// keeping the hook's error reachable through Unwrap.
 func toStatus(err error) error {
-	if _, ok := status.FromError(err); ok {
-		return err
+	if st, ok := status.FromError(err); ok {
+		if st.Code() != codes.OK {
+			return err
+		}
+		return wrapStatus(codes.Unknown, "callopt: before-hook", err) // never a non-nil error with code OK
 	}
-	return status.Error(codes.Internal, err.Error())
+	if st := status.FromContextError(err); st.Code() != codes.Unknown {
+		return &hookError{st: st, err: err}
+	}
+	return wrapStatus(codes.Internal, "callopt: before-hook", err)
 }
+
+// hookError is a status error that keeps the error it was made from.
+type hookError struct {
+	st  *status.Status
+	err error
+}
+
+func wrapStatus(c codes.Code, prefix string, err error) error {
+	return &hookError{st: status.New(c, prefix+": "+err.Error()), err: err}
+}
+
+func (e *hookError) Error() string              { return e.st.Err().Error() }
+func (e *hookError) GRPCStatus() *status.Status { return e.st }
+func (e *hookError) Unwrap() error              { return e.err }

@@ -30,9 +30,13 @@ func (HookOption) callopt() {}
 
 // Hook returns an option that calls before before the call is made and after
 // once it has finished. Either may be nil. A non-nil error from before aborts
-// the call with that error as a status (a non-status error becomes
-// codes.Internal); the after-hooks still run, with Err set to it. Hooks from
-// default call options run before those given per call.
+// the call before anything is sent; the after-hooks still run, with Err set
+// to it. The call's error carries the code grpc-go would give: the status of
+// a status error, codes.Canceled or codes.DeadlineExceeded for the context
+// errors (status.FromContextError), codes.Unknown for an error whose status
+// is OK, and codes.Internal for any other error. It wraps the hook's error,
+// so errors.Is and errors.As find it. Hooks from default call options run
+// before those given per call.
 func Hook(before func(*Call) error, after func(*Call)) Option {
 	return HookOption{before: before, after: after}
 }
@@ -48,20 +52,25 @@ func (TimeoutOption) callopt() {}
 // Timeout bounds the call to d from its start. When several Timeout options
 // apply, the last one wins, so a per-call Timeout overrides one in the default
 // call options. It never extends a deadline the caller's context already has.
-// d <= 0 cancels an earlier Timeout (the call then has only the context's own
-// deadline). On streams the timeout covers the whole stream.
+// Zero means no timeout from callopt: being last, it overrides an earlier
+// Timeout, and the call keeps the context's own deadline (or gets
+// dialopt.WithDefaultTimeout's when the context has none). A negative d fails
+// the call with codes.InvalidArgument before anything is sent. On streams the
+// timeout covers the whole stream. The deadline package lists every place a
+// timeout can be set and which wins.
 func Timeout(d time.Duration) Option { return TimeoutOption{D: d} }
 
 // Metadata appends key/value pairs to the outgoing metadata. The pairs are
 // checked with metadata.Pairs when the call starts: an odd count, an invalid or
 // reserved key, or a non-printable value fails the call with
-// codes.InvalidArgument before anything is sent.
+// codes.InvalidArgument before anything is sent. The call's error wraps the
+// *metadata.Error (errors.As finds it).
 func Metadata(kv ...string) Option {
 	kv = append([]string(nil), kv...)
 	return HookOption{before: func(c *Call) error {
 		ctx, err := metadata.AppendOutgoing(c.ctx, kv...)
 		if err != nil {
-			return status.Errorf(codes.InvalidArgument, "callopt: Metadata: %v", err)
+			return wrapStatus(codes.InvalidArgument, "callopt: Metadata", err)
 		}
 		c.ctx = ctx
 		return nil
@@ -99,20 +108,21 @@ func Capture(dst *Call) Option { return CaptureOption{dst: dst} }
 // its encoded size is at least minBytes; smaller requests go uncompressed, as
 // connect-go's WithCompressMinBytes does (compressing 100 bytes costs more than
 // it saves). The size is proto.Size for protobuf messages; other request types
-// are never compressed by this option. An unregistered name fails the call with
-// codes.InvalidArgument. A request below the threshold is sent with the
-// identity encoding even when the default call options name a compressor. On
-// streams it does nothing, since grpc-go picks one
-// compressor per stream before any message is known.
+// are never compressed by this option. An unregistered name fails a unary call
+// with codes.InvalidArgument; "identity" (no compression) is accepted, as
+// grpc-go accepts it. A request below the threshold is sent with the identity
+// encoding even when the default call options name a compressor. On streams
+// it does nothing at all (grpc-go picks one compressor per stream before any
+// message is known), whatever the name.
 func CompressAbove(minBytes int, name string) Option {
 	return HookOption{before: func(c *Call) error {
-		if encoding.GetCompressor(name) == nil {
-			return status.Errorf(codes.InvalidArgument, "callopt: CompressAbove: no compressor registered as %q", name)
-		}
-		m, ok := c.Request.(proto.Message)
 		if c.Stream != nil {
 			return nil
 		}
+		if name != encoding.Identity && encoding.GetCompressor(name) == nil {
+			return status.Errorf(codes.InvalidArgument, "callopt: CompressAbove: no compressor registered as %q", name)
+		}
+		m, ok := c.Request.(proto.Message)
 		if !ok || proto.Size(m) < minBytes {
 			c.Options = append(c.Options, grpc.UseCompressor(encoding.Identity))
 			return nil

@@ -2,13 +2,15 @@ package compress
 
 import (
 	"context"
-	"fmt"
 	"slices"
+	"strconv"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // DefaultMinSize is the response size in bytes from which Adaptive
@@ -45,9 +47,9 @@ type Adaptive struct {
 type AdaptiveOption interface{ apply(*adaptiveConfig) }
 
 type adaptiveConfig struct {
-	minSize   int
-	prefs     []string
-	nilOption bool
+	minSize int
+	prefs   []string
+	errs    opterr.List
 }
 
 type adaptiveOptionFunc func(*adaptiveConfig)
@@ -71,35 +73,35 @@ func WithPreference(names ...string) AdaptiveOption {
 	return adaptiveOptionFunc(func(c *adaptiveConfig) { c.prefs = names })
 }
 
-// NewAdaptive returns an Adaptive configured by opts, or an error naming the
-// first invalid option.
+// NewAdaptive returns an Adaptive configured by opts, or an error naming
+// every problem, joined in a fixed order: nil options in the order given,
+// then the size, then each bad name of the preference list.
 func NewAdaptive(opts ...AdaptiveOption) (*Adaptive, error) {
 	c := adaptiveConfig{minSize: DefaultMinSize, prefs: []string{Zstd, Snappy, Gzip}}
-	for _, o := range opts {
-		if o == nil {
-			c.nilOption = true
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "NewAdaptive", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(&c)
 	}
-	if c.nilOption {
-		return nil, fmt.Errorf("compress: NewAdaptive: nil AdaptiveOption")
-	}
 	if c.minSize < 0 {
-		return nil, fmt.Errorf("compress: WithMinSize(%d): must not be negative", c.minSize)
+		c.errs.Addf(pkg, "WithMinSize", "%d is negative", c.minSize)
 	}
 	if len(c.prefs) == 0 {
-		return nil, fmt.Errorf("compress: WithPreference: no algorithm given")
+		c.errs.Addf(pkg, "WithPreference", "no algorithm given")
 	}
 	for i, name := range c.prefs {
 		switch {
 		case name == encoding.Identity:
-			return nil, fmt.Errorf("compress: WithPreference: %q is not an algorithm; use WithMinSize", name)
+			c.errs.Addf(pkg, "WithPreference", "%q is not an algorithm; use WithMinSize", name)
 		case encoding.GetCompressor(name) == nil:
-			return nil, fmt.Errorf("compress: WithPreference: %q is not a registered compressor", name)
+			c.errs.Addf(pkg, "WithPreference", "%q is not a registered compressor", name)
 		case slices.Contains(c.prefs[:i], name):
-			return nil, fmt.Errorf("compress: WithPreference: %q listed twice", name)
+			c.errs.Addf(pkg, "WithPreference", "%q listed twice", name)
 		}
+	}
+	if err := c.errs.Err(); err != nil {
+		return nil, err
 	}
 	return &Adaptive{minSize: c.minSize, prefs: c.prefs}, nil
 }

@@ -177,13 +177,17 @@ func TestNewAdaptiveOptions(t *testing.T) {
 		{"defaults", nil, ""},
 		{"min 0", []compress.AdaptiveOption{compress.WithMinSize(0)}, ""},
 		{"last wins", []compress.AdaptiveOption{compress.WithMinSize(-1), compress.WithMinSize(10)}, ""},
-		{"negative min", []compress.AdaptiveOption{compress.WithMinSize(-1)}, "WithMinSize(-1)"},
+		{"negative min", []compress.AdaptiveOption{compress.WithMinSize(-1)}, "compress: WithMinSize: -1 is negative"},
 		{"one algorithm", []compress.AdaptiveOption{compress.WithPreference(compress.Snappy)}, ""},
 		{"empty preference", []compress.AdaptiveOption{compress.WithPreference()}, "WithPreference"},
 		{"unregistered", []compress.AdaptiveOption{compress.WithPreference(compress.Zstd, "brotli")}, `"brotli"`},
 		{"identity", []compress.AdaptiveOption{compress.WithPreference("identity")}, `"identity"`},
 		{"duplicate", []compress.AdaptiveOption{compress.WithPreference(compress.Zstd, compress.Gzip, compress.Zstd)}, "twice"},
-		{"nil option", []compress.AdaptiveOption{nil}, "nil"},
+		{"nil option", []compress.AdaptiveOption{nil}, "compress: NewAdaptive: option 1 is nil"},
+		{"all reported in order", []compress.AdaptiveOption{nil, compress.WithMinSize(-1), compress.WithPreference("brotli", "identity")},
+			"compress: NewAdaptive: option 1 is nil\ncompress: WithMinSize: -1 is negative\n" +
+				`compress: WithPreference: "brotli" is not a registered compressor` + "\n" +
+				`compress: WithPreference: "identity" is not an algorithm; use WithMinSize`},
 	} {
 		a, err := compress.NewAdaptive(tc.opts...)
 		switch {

@@ -43,7 +43,7 @@ func ExampleNewZstd() {
 func ExampleWithLevel() {
 	_, err := compress.NewSnappy(compress.WithLevel(9))
 	fmt.Println(err)
-	// Output: compress: WithLevel(9): snappy levels are 1 to 3
+	// Output: compress: WithLevel: snappy levels are 1 to 3, got 9
 }
 
 // Compress responses of at least 2 KiB with zstd when the client accepts it,

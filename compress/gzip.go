@@ -19,7 +19,7 @@ import (
 // is safe for concurrent use. A writer or reader it returns must not be used
 // after Close.
 func NewGzip(opts ...Option) (encoding.Compressor, error) {
-	cfg := newConfig(gzip.DefaultCompression, opts)
+	cfg := newConfig("NewGzip", gzip.DefaultCompression, opts)
 	if err := cfg.validate(Gzip, gzip.StatelessCompression, gzip.BestCompression); err != nil {
 		return nil, err
 	}

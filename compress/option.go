@@ -1,21 +1,26 @@
 package compress
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
+
+const pkg = "compress"
 
 // Option configures a compressor built by NewGzip, NewZstd or NewSnappy.
 // Options are applied in order (the last of a kind wins) and validated once by
-// the constructor, which names the offending option in its error. An option
+// the constructor, whose error names every offending option, joined in a
+// fixed order (nil options, then level, receive limit, window). An option
 // that means nothing for an algorithm (a window for gzip) is an error too.
 type Option interface{ apply(*config) }
 
 type config struct {
 	level, maxRecv, window int
 	maxRecvSet, windowSet  bool
-	nilOption              bool
+	errs                   opterr.List
 }
 
 type optionFunc func(*config)
@@ -61,12 +66,12 @@ func WithWindowSize(n int) Option {
 	return optionFunc(func(c *config) { c.window, c.windowSet = n, true })
 }
 
-// newConfig applies defaults, then opts in order.
-func newConfig(level int, opts []Option) config {
+// newConfig applies defaults, then opts in order; ctor names the constructor
+// in the error for a nil Option ("compress: NewZstd: option 2 is nil").
+func newConfig(ctor string, level int, opts []Option) config {
 	c := config{level: level, maxRecv: DefaultMaxRecvMsgSize, window: DefaultWindowSize}
-	for _, o := range opts {
-		if o == nil {
-			c.nilOption = true
+	for i, o := range opts {
+		if c.errs.Nil(pkg, ctor, "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(&c)
@@ -75,28 +80,25 @@ func newConfig(level int, opts []Option) config {
 }
 
 // validate checks what every algorithm shares and rejects the options that
-// name does not take.
+// name does not take. It returns every error newConfig and it found, joined.
 func (c *config) validate(name string, levelMin, levelMax int) error {
-	if c.nilOption {
-		return fmt.Errorf("compress: %s: nil Option", name)
-	}
 	if c.level < levelMin || c.level > levelMax {
-		return fmt.Errorf("compress: WithLevel(%d): %s levels are %d to %d", c.level, name, levelMin, levelMax)
+		c.errs.Addf(pkg, "WithLevel", "%s levels are %d to %d, got %d", name, levelMin, levelMax, c.level)
 	}
 	if name != Zstd {
 		if c.maxRecvSet {
-			return fmt.Errorf("compress: WithMaxRecvMsgSize: %s decoders use constant memory; the option applies to zstd only", name)
+			c.errs.Addf(pkg, "WithMaxRecvMsgSize", "%s decoders use constant memory; the option applies to zstd only", name)
 		}
 		if c.windowSet {
-			return fmt.Errorf("compress: WithWindowSize: %s has a fixed window; the option applies to zstd only", name)
+			c.errs.Addf(pkg, "WithWindowSize", "%s has a fixed window; the option applies to zstd only", name)
 		}
-		return nil
+		return c.errs.Err()
 	}
 	if c.maxRecv < 1 {
-		return fmt.Errorf("compress: WithMaxRecvMsgSize(%d): must be at least 1", c.maxRecv)
+		c.errs.Addf(pkg, "WithMaxRecvMsgSize", "%d is less than 1", c.maxRecv)
 	}
 	if c.window < zstd.MinWindowSize || c.window > zstd.MaxWindowSize || c.window&(c.window-1) != 0 {
-		return fmt.Errorf("compress: WithWindowSize(%d): must be a power of two from %d to %d", c.window, zstd.MinWindowSize, zstd.MaxWindowSize)
+		c.errs.Addf(pkg, "WithWindowSize", "%d is not a power of two from %d to %d", c.window, zstd.MinWindowSize, zstd.MaxWindowSize)
 	}
-	return nil
+	return c.errs.Err()
 }

@@ -49,7 +49,7 @@ func maskedCRC(b []byte) uint32 {
 // The result is safe for concurrent use. A writer or reader it returns must
 // not be used after Close.
 func NewSnappy(opts ...Option) (encoding.Compressor, error) {
-	cfg := newConfig(1, opts)
+	cfg := newConfig("NewSnappy", 1, opts)
 	if err := cfg.validate(Snappy, 1, 3); err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ var ErrTooLarge = errors.New("compress: message larger than the receive limit")
 // The result is safe for concurrent use. A writer or reader it returns must
 // not be used after Close.
 func NewZstd(opts ...Option) (encoding.Compressor, error) {
-	cfg := newConfig(6, opts)
+	cfg := newConfig("NewZstd", 6, opts)
 	if err := cfg.validate(Zstd, 1, 22); err != nil {
 		return nil, err
 	}

@@ -81,6 +81,11 @@ func TestStreamLayers(t *testing.T) {
 			break
 		}
 	}
+	// The first stream's span ends when its context's deadline fires
+	// (context.AfterFunc runs asynchronously): wait for it, bounded.
+	for wait := time.Now().Add(5 * time.Second); len(rec.Ended()) < 2 && time.Now().Before(wait); {
+		time.Sleep(time.Millisecond)
+	}
 	if n := len(rec.Ended()); n != 2 {
 		t.Errorf("%d client spans ended, want 2 (one per stream)", n)
 	}

@@ -24,7 +24,7 @@ func ExampleWithRetry() {
 		RetryableCodes: []codes.Code{codes.Unavailable},
 	}))
 	fmt.Println(err)
-	// Output: dialopt: all methods: retry: MaxAttempts 8 exceeds the call-attempt limit 5, which grpc-go would apply silently; raise it with WithMaxCallAttempts
+	// Output: dialopt: WithRetry: all methods: retry: MaxAttempts 8 exceeds the call-attempt limit 5, which grpc-go would apply silently; raise it with WithMaxCallAttempts
 }
 
 func ExampleWithMethodConfig() {

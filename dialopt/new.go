@@ -15,10 +15,11 @@ import (
 	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
+	"github.com/grpckit/grpckit/internal/chain"
 )
 
 // New applies opts and returns the grpc dial options they stand for, or an
-// error naming the first invalid option. Interceptors run in the fixed order
+// error listing every invalid option in the order given. Interceptors run in the fixed order
 // callopt, deadline, tracing, metrics, logging, then the user's, installed as
 // one chained interceptor that leaves out, per call, the grpckit layers with
 // nothing to do: callopt without a callopt option, the default timeout when
@@ -27,9 +28,8 @@ import (
 // Raw options from WithDialOptions come last.
 func New(opts ...Option) ([]grpc.DialOption, error) {
 	c := &config{}
-	for _, o := range opts {
-		if o == nil {
-			c.fail("New", "nil option")
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i), o) {
 			continue
 		}
 		o.apply(c)
@@ -54,20 +54,26 @@ func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
 	return cc, nil
 }
 
+// validate adds the checks that need every option applied, after the
+// options' own errors.
 func (c *config) validate() error {
-	if len(c.errs) > 0 {
-		return errors.Join(c.errs...)
-	}
-	if c.creds == nil {
-		return errors.New("dialopt: no transport security: use WithTransportCredentials, or WithInsecure for plaintext")
+	if c.creds == nil && !c.credsTried {
+		c.fail("New", "no transport security: use WithTransportCredentials, or WithInsecure for plaintext")
 	}
 	if c.codec != "" && encoding.GetCodecV2(c.codec) == nil {
-		return fmt.Errorf("dialopt: WithCodec: no codec registered for content-subtype %q (import the package that registers it)", c.codec)
+		c.fail("WithCodec", "no codec registered for content-subtype %q (import the package that registers it)", c.codec)
 	}
-	if c.compressor != "" && encoding.GetCompressor(c.compressor) == nil {
-		return fmt.Errorf("dialopt: WithCompressor: no compressor registered as %q (import the package that registers it)", c.compressor)
+	for i := range c.methods {
+		if p := c.methods[i].Retry; p != nil {
+			if err := p.checkAttempts(c.maxAttempts); err != nil {
+				c.fail(c.methodSrc[i], "%s: retry: %v", c.methods[i].name(), err)
+			}
+		}
 	}
-	return nil
+	if c.compressor != "" && c.compressor != encoding.Identity && encoding.GetCompressor(c.compressor) == nil {
+		c.fail("WithCompressor", "no compressor registered as %q (import the package that registers it)", c.compressor)
+	}
+	return c.errs.Err()
 }
 
 func (c *config) build() ([]grpc.DialOption, error) {
@@ -78,7 +84,7 @@ func (c *config) build() ([]grpc.DialOption, error) {
 	dopts := []grpc.DialOption{grpc.WithTransportCredentials(c.creds)}
 
 	layers := c.layers()
-	dopts = append(dopts, grpc.WithChainUnaryInterceptor(chainUnary(layers)), grpc.WithChainStreamInterceptor(chainStream(layers)))
+	dopts = append(dopts, grpc.WithChainUnaryInterceptor(chain.UnaryClient(layers)), grpc.WithChainStreamInterceptor(chain.StreamClient(layers)))
 
 	var callOpts []grpc.CallOption
 	if c.codec != "" {
@@ -104,18 +110,19 @@ func (c *config) build() ([]grpc.DialOption, error) {
 }
 
 // layers lists the client interceptors in their fixed order, each with the
-// test that leaves it out of calls it would not act on.
-func (c *config) layers() []layer {
-	ls := []layer{{
-		unary:  callopt.UnaryClientInterceptor(),
-		stream: callopt.StreamClientInterceptor(),
-		active: func(_ context.Context, _ string, opts []grpc.CallOption) bool { return callopt.Has(opts) },
+// test that leaves it out of calls it would not act on. User interceptors
+// have no test: they run on every call.
+func (c *config) layers() []chain.ClientLayer {
+	ls := []chain.ClientLayer{{
+		Unary:  callopt.UnaryClientInterceptor(),
+		Stream: callopt.StreamClientInterceptor(),
+		Active: hasCallopt,
 	}}
 	if c.timeoutOn {
-		ls = append(ls, layer{
-			unary:  deadline.UnaryClientInterceptor(c.timeout),
-			stream: deadline.StreamClientInterceptor(c.timeout),
-			active: func(ctx context.Context, _ string, _ []grpc.CallOption) bool {
+		ls = append(ls, chain.ClientLayer{
+			Unary:  deadline.UnaryClientInterceptor(c.timeout),
+			Stream: deadline.StreamClientInterceptor(c.timeout),
+			Active: func(ctx context.Context, _ string, _ []grpc.CallOption) bool {
 				_, ok := ctx.Deadline()
 				return !ok
 			},
@@ -131,17 +138,28 @@ func (c *config) layers() []layer {
 		ls = append(ls, observer(logging.UnaryClientInterceptor(c.logger, c.logOpts...), logging.StreamClientInterceptor(c.logger, c.logOpts...), logging.Filter(c.logOpts...)))
 	}
 	for _, u := range c.unary {
-		ls = append(ls, layer{unary: u})
+		ls = append(ls, chain.ClientLayer{Unary: u})
 	}
 	for _, s := range c.stream {
-		ls = append(ls, layer{stream: s})
+		ls = append(ls, chain.ClientLayer{Stream: s})
 	}
 	return ls
 }
 
+// hasCallopt reports whether the call carries a callopt option, the only
+// case the callopt interceptor acts on.
+func hasCallopt(_ context.Context, _ string, opts []grpc.CallOption) bool {
+	for _, o := range opts {
+		if _, ok := o.(callopt.Option); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // observer is a layer that acts only on the calls its filter matches.
-func observer(u grpc.UnaryClientInterceptor, s grpc.StreamClientInterceptor, m filter.Matcher) layer {
-	return layer{unary: u, stream: s, active: func(ctx context.Context, method string, _ []grpc.CallOption) bool {
+func observer(u grpc.UnaryClientInterceptor, s grpc.StreamClientInterceptor, m filter.Matcher) chain.ClientLayer {
+	return chain.ClientLayer{Unary: u, Stream: s, Active: func(ctx context.Context, method string, _ []grpc.CallOption) bool {
 		return filter.Matches(ctx, m, method, true)
 	}}
 }

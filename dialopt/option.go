@@ -15,6 +15,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // Option configures New and NewClient. The interface is sealed: options are
@@ -27,6 +28,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
 	creds       credentials.TransportCredentials
+	credsTried  bool // a credentials option was given, valid or not
 	tracing     []tracing.Option
 	tracingOn   bool
 	metrics     []metrics.Option
@@ -40,17 +42,20 @@ type config struct {
 	compressor  string
 	callOpts    []grpc.CallOption
 	methods     []MethodConfig
+	methodSrc   []string // the option that set each entry of methods
 	lb          string
 	maxAttempts int
 	keepalive   *keepalive.ClientParameters
 	unary       []grpc.UnaryClientInterceptor
 	stream      []grpc.StreamClientInterceptor
 	dialOpts    []grpc.DialOption
-	errs        []error
+	errs        opterr.List
 }
 
+const pkg = "dialopt"
+
 func (c *config) fail(option, format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("dialopt: %s: %s", option, fmt.Sprintf(format, args...)))
+	c.errs.Addf(pkg, option, format, args...)
 }
 
 // WithInsecure sends calls in plaintext (insecure.NewCredentials). grpc-go
@@ -64,8 +69,8 @@ func WithInsecure() Option {
 // A nil creds is an error.
 func WithTransportCredentials(creds credentials.TransportCredentials) Option {
 	return optionFunc(func(c *config) {
-		if creds == nil {
-			c.fail("WithTransportCredentials", "nil credentials")
+		c.credsTried = true
+		if c.errs.Nil(pkg, "WithTransportCredentials", "credentials", creds) {
 			return
 		}
 		c.creds = creds
@@ -79,7 +84,7 @@ func WithTransportCredentials(creds credentials.TransportCredentials) Option {
 func WithTracing(opts ...tracing.Option) Option {
 	return optionFunc(func(c *config) {
 		if err := tracing.Validate(opts...); err != nil {
-			c.fail("WithTracing", "%v", err)
+			c.errs.Nest(pkg, "WithTracing", err)
 			return
 		}
 		c.tracing, c.tracingOn = opts, true
@@ -91,7 +96,7 @@ func WithTracing(opts ...tracing.Option) Option {
 func WithMetrics(opts ...metrics.Option) Option {
 	return optionFunc(func(c *config) {
 		if err := metrics.Validate(opts...); err != nil {
-			c.fail("WithMetrics", "%v", err)
+			c.errs.Nest(pkg, "WithMetrics", err)
 			return
 		}
 		c.metrics, c.metricsOn = opts, true
@@ -103,7 +108,7 @@ func WithMetrics(opts ...metrics.Option) Option {
 func WithLogging(l *slog.Logger, opts ...logging.Option) Option {
 	return optionFunc(func(c *config) {
 		if err := logging.Validate(l, opts...); err != nil {
-			c.fail("WithLogging", "%v", err)
+			c.errs.Nest(pkg, "WithLogging", err)
 			return
 		}
 		c.logger, c.logOpts, c.loggingOn = l, opts, true
@@ -111,15 +116,17 @@ func WithLogging(l *slog.Logger, opts ...logging.Option) Option {
 }
 
 // WithDefaultTimeout bounds every call whose context has no deadline to d (the
-// option grpc-go issue #2130 asks for). callopt.Timeout overrides it per call.
-// d must be positive.
+// option grpc-go issue #2130 asks for). A callopt.Timeout on the call
+// overrides it. Zero means off (no default timeout, as without the option);
+// a negative d is an error. The deadline package lists every place a timeout
+// can be set and which wins.
 func WithDefaultTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if d <= 0 {
-			c.fail("WithDefaultTimeout", "timeout must be positive, got %v", d)
+		if d < 0 {
+			c.fail("WithDefaultTimeout", "negative timeout %v (zero turns the default off)", d)
 			return
 		}
-		c.timeout, c.timeoutOn = d, true
+		c.timeout, c.timeoutOn = d, d > 0
 	})
 }
 
@@ -148,8 +155,8 @@ func WithDefaultCallOptions(opts ...grpc.CallOption) Option {
 			case grpc.HeaderCallOption, grpc.TrailerCallOption, grpc.PeerCallOption, callopt.CaptureOption:
 				c.fail("WithDefaultCallOptions", "option %d is %T: its pointer would be shared by every concurrent call; pass it per call", i, o)
 				return
-			case nil:
-				c.fail("WithDefaultCallOptions", "option %d is nil", i)
+			}
+			if c.errs.Nil(pkg, "WithDefaultCallOptions", fmt.Sprintf("option %d", i), o) {
 				return
 			}
 		}
@@ -181,8 +188,7 @@ func WithKeepalive(p keepalive.ClientParameters) Option {
 func WithUnaryInterceptors(i ...grpc.UnaryClientInterceptor) Option {
 	return optionFunc(func(c *config) {
 		for n, f := range i {
-			if f == nil {
-				c.fail("WithUnaryInterceptors", "interceptor %d is nil", n)
+			if c.errs.Nil(pkg, "WithUnaryInterceptors", fmt.Sprintf("interceptor %d", n), f) {
 				return
 			}
 		}
@@ -195,8 +201,7 @@ func WithUnaryInterceptors(i ...grpc.UnaryClientInterceptor) Option {
 func WithStreamInterceptors(i ...grpc.StreamClientInterceptor) Option {
 	return optionFunc(func(c *config) {
 		for n, f := range i {
-			if f == nil {
-				c.fail("WithStreamInterceptors", "interceptor %d is nil", n)
+			if c.errs.Nil(pkg, "WithStreamInterceptors", fmt.Sprintf("interceptor %d", n), f) {
 				return
 			}
 		}
@@ -205,10 +210,21 @@ func WithStreamInterceptors(i ...grpc.StreamClientInterceptor) Option {
 }
 
 // WithDialOptions appends raw grpc dial options after everything this package
-// builds, so they win where grpc-go lets the last option win. It is the escape
-// hatch: nothing in it is validated. Interceptors given here with
-// grpc.WithUnaryInterceptor would replace grpckit's; use
-// WithUnaryInterceptors instead.
+// builds, so they win where grpc-go lets the last option win. It is the
+// escape hatch: only nil options are refused. Interceptors given here with
+// grpc.WithChainUnaryInterceptor run after grpckit's chain on every call;
+// grpc.WithUnaryInterceptor would run before it (grpc-go puts it first).
+//
+// Not detected, so left to the reader: grpckit tracing (WithTracing) next to
+// an otelgrpc stats handler given here (grpc.WithStatsHandler) gives every
+// call two client spans, and the same for metrics; use one or the other.
 func WithDialOptions(o ...grpc.DialOption) Option {
-	return optionFunc(func(c *config) { c.dialOpts = append(c.dialOpts, o...) })
+	return optionFunc(func(c *config) {
+		for n, opt := range o {
+			if c.errs.Nil(pkg, "WithDialOptions", fmt.Sprintf("option %d", n), opt) {
+				return
+			}
+		}
+		c.dialOpts = append(c.dialOpts, o...)
+	})
 }

@@ -3,6 +3,7 @@ package dialopt
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -79,10 +80,12 @@ func WithRetry(p RetryPolicy) Option {
 		for i := range c.methods {
 			if c.methods[i].Service == "" && c.methods[i].Method == "" {
 				c.methods[i].Retry = &p
+				c.methodSrc[i] = "WithRetry"
 				return
 			}
 		}
 		c.methods = append(c.methods, MethodConfig{Retry: &p})
+		c.methodSrc = append(c.methodSrc, "WithRetry")
 	})
 }
 
@@ -98,11 +101,12 @@ func WithMethodConfig(mcs ...MethodConfig) Option {
 			replaced := false
 			for i := range c.methods {
 				if c.methods[i].Service == mc.Service && c.methods[i].Method == mc.Method {
-					c.methods[i], replaced = mc, true
+					c.methods[i], c.methodSrc[i], replaced = mc, "WithMethodConfig", true
 				}
 			}
 			if !replaced {
 				c.methods = append(c.methods, mc)
+				c.methodSrc = append(c.methodSrc, "WithMethodConfig")
 			}
 		}
 	})
@@ -150,8 +154,8 @@ func (p *RetryPolicy) validate() error {
 		return fmt.Errorf("MaxBackoff %v: must be positive", p.MaxBackoff)
 	case p.MaxBackoff < p.InitialBackoff:
 		return fmt.Errorf("MaxBackoff %v is below InitialBackoff %v", p.MaxBackoff, p.InitialBackoff)
-	case p.BackoffMultiplier < 0:
-		return fmt.Errorf("BackoffMultiplier %v: must be positive", p.BackoffMultiplier)
+	case p.BackoffMultiplier < 0 || math.IsNaN(p.BackoffMultiplier) || math.IsInf(p.BackoffMultiplier, 0):
+		return fmt.Errorf("BackoffMultiplier %v: must be a finite positive number (zero means 2)", p.BackoffMultiplier)
 	case len(p.RetryableCodes) == 0:
 		return fmt.Errorf("RetryableCodes is empty: grpc-go would reject the policy")
 	}
@@ -304,9 +308,6 @@ func (c *config) serviceConfigJSON() (string, error) {
 			jm.Timeout = seconds(mc.Timeout)
 		}
 		if p := mc.Retry; p != nil {
-			if err := p.checkAttempts(c.maxAttempts); err != nil {
-				return "", fmt.Errorf("dialopt: %s: retry: %w", mc.name(), err)
-			}
 			mult := p.BackoffMultiplier
 			if mult == 0 {
 				mult = 2
@@ -325,7 +326,7 @@ func (c *config) serviceConfigJSON() (string, error) {
 		sc.MethodConfig = append(sc.MethodConfig, jm)
 	}
 	b, err := json.Marshal(sc)
-	if err != nil {
+	if err != nil { // every field was validated; kept for safety
 		return "", fmt.Errorf("dialopt: service config: %w", err)
 	}
 	return string(b), nil

@@ -123,8 +123,8 @@ func TestListenOptionErrors(t *testing.T) {
 		{"unknown group", listen.WithSocketGroup("grpckit-no-such-group"), `listen: WithSocketGroup: unknown group "grpckit-no-such-group"`},
 		{"empty group", listen.WithSocketGroup(""), "listen: WithSocketGroup: empty group name"},
 		{"negative gid", listen.WithSocketGroup("-1"), `unknown group "-1"`},
-		{"nil gate", listen.WithGate(nil), "listen: WithGate: nil gate"},
-		{"nil option", nil, "listen: nil Option"},
+		{"nil gate", listen.WithGate(nil), "listen: WithGate: gate is nil"},
+		{"nil option", nil, "listen: Listen: option 1 is nil"},
 	}
 	for _, tt := range tests {
 		ls, err := listen.Listen(testContext(t), "tcp://127.0.0.1:0", tt.opt)
@@ -138,6 +138,21 @@ func TestListenOptionErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error = %q, want %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestListenOptionErrorsJoined checks that every invalid option is reported,
+// in a fixed order, not only the first.
+func TestListenOptionErrorsJoined(t *testing.T) {
+	t.Parallel()
+	_, err := listen.Listen(testContext(t), "tcp://127.0.0.1:0",
+		listen.WithSocketGroup(""), nil, listen.WithGate(nil), listen.WithSocketMode(fs.ModeSticky|0o660))
+	want := "listen: Listen: option 2 is nil\n" +
+		"listen: WithSocketMode: mode 04000660 has bits outside 0777\n" +
+		"listen: WithGate: gate is nil\n" +
+		"listen: WithSocketGroup: empty group name"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Listen error =\n%v\nwant\n%s", err, want)
 	}
 }
 

@@ -7,15 +7,20 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
+
+const pkg = "listen"
 
 // DefaultSocketMode is the permission of unix sockets unless WithSocketMode
 // says otherwise: owner and group may connect, others may not.
 const DefaultSocketMode os.FileMode = 0o660
 
 // Option configures Listen. Options are applied in order (the last of a kind
-// wins) and validated once; an invalid one makes Listen fail with an error that
-// names it. Socket options apply to unix:// specs only and are accepted, but not
+// wins) and validated once; invalid ones make Listen fail with an error that
+// names each of them, joined in a fixed order (nil options in the order
+// given, then mode, gate, group). Socket options apply to unix:// specs only and are accepted, but not
 // used, with tcp:// and fd:// specs, so a daemon can pass one option list for
 // every -H flag; systemd sets the mode of the sockets it passes (SocketMode=).
 type Option interface{ apply(*config) }
@@ -32,6 +37,7 @@ type config struct {
 	unsetEnv bool
 	gate     *Gate
 	gateSet  bool
+	errs     opterr.List
 }
 
 // WithSocketMode sets the permission bits of unix sockets. The default is
@@ -67,30 +73,33 @@ func WithGate(g *Gate) Option {
 
 func newConfig(opts []Option) (*config, error) {
 	c := &config{mode: DefaultSocketMode, gid: -1}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("listen: nil Option")
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "Listen", "option "+strconv.Itoa(i+1), o) {
+			continue
 		}
 		o.apply(c)
 	}
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c *config) validate() error {
 	if c.mode&^fs.ModePerm != 0 {
-		return fmt.Errorf("listen: WithSocketMode: mode %#o has bits outside 0777", uint32(c.mode))
+		c.errs.Addf(pkg, "WithSocketMode", "mode %#o has bits outside 0777", uint32(c.mode))
 	}
-	if c.gateSet && c.gate == nil {
-		return errors.New("listen: WithGate: nil gate")
+	if c.gateSet {
+		c.errs.Nil(pkg, "WithGate", "gate", c.gate)
 	}
 	if c.groupSet {
-		gid, err := lookupGroup(c.group)
-		if err != nil {
-			return fmt.Errorf("listen: WithSocketGroup: %w", err)
+		if gid, err := lookupGroup(c.group); err != nil {
+			c.errs.Add(pkg, "WithSocketGroup", err)
+		} else {
+			c.gid = gid
 		}
-		c.gid = gid
 	}
-	return nil
+	return c.errs.Err()
 }
 
 // lookupGroup resolves a group name, falling back to a decimal gid when no

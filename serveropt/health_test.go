@@ -31,10 +31,9 @@ func healthServer(t *testing.T, opts ...serveropt.Option) healthpb.HealthClient 
 	return healthpb.NewHealthClient(s.Conn)
 }
 
-// TestHealthCheckBypass: with the full default stack a probe costs what it
-// costs on a bare server; a user interceptor or a filter that observes health
-// checks puts Check back in the chain.
-func TestHealthCheckBypass(t *testing.T) {
+// TestHealthCheckFullStack: with the full default stack a probe costs what
+// it costs on a bare server.
+func TestHealthCheckFullStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counting")
 	}

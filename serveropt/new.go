@@ -2,31 +2,21 @@ package serveropt
 
 import (
 	"context"
-	"errors"
-	"log/slog"
-	"runtime/debug"
+	"fmt"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/ratelimit"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/reflection"
-	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
 	"github.com/grpckit/grpckit/codec"
-	"github.com/grpckit/grpckit/interceptors/deadline"
-	"github.com/grpckit/grpckit/interceptors/forward"
-	"github.com/grpckit/grpckit/interceptors/logging"
-	"github.com/grpckit/grpckit/interceptors/metrics"
-	"github.com/grpckit/grpckit/interceptors/tracing"
+	"github.com/grpckit/grpckit/internal/chain"
 )
 
 // New applies opts and returns the grpc server options they stand for, or an
-// error naming the first invalid option. Interceptors are installed with
-// grpc.ChainUnaryInterceptor / ChainStreamInterceptor in the fixed order of
-// the package documentation; raw options from WithServerOptions come last.
+// error listing every invalid option in the order given. grpckit's
+// interceptors are installed as one chained interceptor (unary and stream)
+// in the fixed order of the package documentation, leaving out per call the
+// layers with nothing to do; raw options from WithServerOptions come last.
 // WithHealth and WithReflection need NewServer.
 func New(opts ...Option) ([]grpc.ServerOption, error) {
 	c, err := apply(opts)
@@ -37,7 +27,8 @@ func New(opts ...Option) ([]grpc.ServerOption, error) {
 }
 
 // NewServer is New followed by grpc.NewServer, registering the health service
-// of WithHealth and reflection of WithReflection.
+// of WithHealth and reflection of WithReflection. Register your own services
+// on the result, then serve it with Serve (or grpc.Server.Serve).
 func NewServer(opts ...Option) (*grpc.Server, error) {
 	c, err := apply(opts)
 	if err != nil {
@@ -55,58 +46,35 @@ func NewServer(opts ...Option) (*grpc.Server, error) {
 
 func apply(opts []Option) (*config, error) {
 	c := &config{}
-	for _, o := range opts {
-		if o == nil {
-			c.fail("New", "nil option")
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i), o) {
 			continue
 		}
 		o.apply(c)
 	}
-	if len(c.errs) > 0 {
-		return nil, errors.Join(c.errs...)
+	if err := c.errs.Err(); err != nil {
+		return nil, err
+	}
+	if err := probe(c.build()); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-func (c *config) build() []grpc.ServerOption {
-	var unary []grpc.UnaryServerInterceptor
-	var stream []grpc.StreamServerInterceptor
-	if c.tracingOn {
-		unary = append(unary, tracing.UnaryServerInterceptor(c.tracing...))
-		stream = append(stream, tracing.StreamServerInterceptor(c.tracing...))
-	}
-	if c.metricsOn {
-		unary = append(unary, metrics.UnaryServerInterceptor(c.metrics...))
-		stream = append(stream, metrics.StreamServerInterceptor(c.metrics...))
-	}
-	if c.loggingOn {
-		unary = append(unary, logging.UnaryServerInterceptor(c.logger, c.logOpts...))
-		stream = append(stream, logging.StreamServerInterceptor(c.logger, c.logOpts...))
-	}
-	if c.deadlineOn {
-		unary = append(unary, deadline.UnaryServerInterceptor(c.deadline...))
-		stream = append(stream, deadline.StreamServerInterceptor(c.deadline...))
-	}
-	if c.forwardOn {
-		unary = append(unary, forward.UnaryServerInterceptor(c.fwdKeys, c.fwdOpts...))
-		stream = append(stream, forward.StreamServerInterceptor(c.fwdKeys, c.fwdOpts...))
-	}
-	if c.authFunc != nil {
-		unary = append(unary, auth.UnaryServerInterceptor(c.authFunc))
-		stream = append(stream, auth.StreamServerInterceptor(c.authFunc))
-	}
-	if c.limiter != nil {
-		unary = append(unary, ratelimit.UnaryServerInterceptor(c.limiter))
-		stream = append(stream, ratelimit.StreamServerInterceptor(c.limiter))
-	}
-	unary = append(unary, c.unary...)
-	stream = append(stream, c.stream...)
-	if c.recovery {
-		ro := recovery.WithRecoveryHandlerContext(recoveryHandler(c.logger))
-		unary = append(unary, recovery.UnaryServerInterceptor(ro))
-		stream = append(stream, recovery.StreamServerInterceptor(ro))
-	}
+// probe builds (and stops) a server from sopts, so that a combination grpc-go
+// refuses by panicking (two tap handles, two grpc.UnaryInterceptor, ...) is
+// an error of New rather than a panic in the caller's grpc.NewServer.
+func probe(sopts []grpc.ServerOption) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("serveropt: WithServerOptions: grpc.NewServer refuses the options: %v (a tap handle belongs in WithTapHandle, interceptors in WithUnaryInterceptors/WithStreamInterceptors)", p)
+		}
+	}()
+	grpc.NewServer(sopts...).Stop()
+	return nil
+}
 
+func (c *config) build() []grpc.ServerOption {
 	var sopts []grpc.ServerOption
 	taps := c.taps
 	if c.strict {
@@ -119,11 +87,15 @@ func (c *config) build() []grpc.ServerOption {
 	default:
 		sopts = append(sopts, grpc.InTapHandle(chainTaps(taps)))
 	}
-	if len(unary) > 0 {
-		sopts = append(sopts, grpc.ChainUnaryInterceptor(unary...))
+	layers := c.layers()
+	var rec chain.Recover
+	if c.recovery {
+		rec = c.recoverPanic
 	}
-	if len(stream) > 0 {
-		sopts = append(sopts, grpc.ChainStreamInterceptor(stream...))
+	if len(layers) > 0 || rec != nil {
+		sopts = append(sopts,
+			grpc.ChainUnaryInterceptor(chain.UnaryServer(layers, rec)),
+			grpc.ChainStreamInterceptor(chain.StreamServer(layers, rec)))
 	}
 	if c.kp != nil {
 		sopts = append(sopts, grpc.KeepaliveParams(*c.kp), grpc.KeepaliveEnforcementPolicy(*c.kep))
@@ -149,21 +121,5 @@ func chainTaps(taps []tap.ServerInHandle) tap.ServerInHandle {
 			}
 		}
 		return ctx, nil
-	}
-}
-
-// errPanic is what a client sees for a recovered panic: nothing of the panic
-// value or stack leaves the server.
-var errPanic = status.Error(codes.Internal, "internal error")
-
-func recoveryHandler(l *slog.Logger) recovery.RecoveryHandlerFuncContext {
-	return func(ctx context.Context, p any) error {
-		log := l
-		if log == nil {
-			log = slog.Default()
-		}
-		log.LogAttrs(ctx, slog.LevelError, "recovered from panic",
-			slog.Any("panic", p), slog.String("stack", string(debug.Stack())), slog.String("grpc.component", "server"))
-		return errPanic
 	}
 }

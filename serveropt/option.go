@@ -1,6 +1,7 @@
 package serveropt
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -13,10 +14,12 @@ import (
 	"google.golang.org/grpc/tap"
 
 	"github.com/grpckit/grpckit/interceptors/deadline"
+	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/interceptors/forward"
 	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // Option configures New and NewServer. The interface is sealed: options are
@@ -38,12 +41,14 @@ type config struct {
 	logOpts    []logging.Option
 	loggingOn  bool
 	recovery   bool
+	recoverFn  RecoveryHandler
 	deadline   []deadline.Option
 	deadlineOn bool
 	fwdKeys    []string
 	fwdOpts    []forward.Option
 	forwardOn  bool
 	authFunc   auth.AuthFunc
+	authMatch  filter.Matcher
 	limiter    ratelimit.Limiter
 	kp         *keepalive.ServerParameters
 	kep        *keepalive.EnforcementPolicy
@@ -55,11 +60,13 @@ type config struct {
 	unary      []grpc.UnaryServerInterceptor
 	stream     []grpc.StreamServerInterceptor
 	serverOpts []grpc.ServerOption
-	errs       []error
+	errs       opterr.List
 }
 
+const pkg = "serveropt"
+
 func (c *config) fail(option, format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("serveropt: %s: %s", option, fmt.Sprintf(format, args...)))
+	c.errs.Addf(pkg, option, format, args...)
 }
 
 // WithStrictCodecs answers a request whose content-subtype has no registered
@@ -78,8 +85,7 @@ func WithStrictCodecs() Option {
 // check), the first error ending the chain. A nil h is an error.
 func WithTapHandle(h tap.ServerInHandle) Option {
 	return optionFunc(func(c *config) {
-		if h == nil {
-			c.fail("WithTapHandle", "nil tap handle")
+		if c.errs.Nil(pkg, "WithTapHandle", "tap handle", h) {
 			return
 		}
 		c.taps = append(c.taps, h)
@@ -93,7 +99,7 @@ func WithTapHandle(h tap.ServerInHandle) Option {
 func WithTracing(opts ...tracing.Option) Option {
 	return optionFunc(func(c *config) {
 		if err := tracing.Validate(opts...); err != nil {
-			c.fail("WithTracing", "%v", err)
+			c.errs.Nest(pkg, "WithTracing", err)
 			return
 		}
 		c.tracing, c.tracingOn = opts, true
@@ -105,7 +111,7 @@ func WithTracing(opts ...tracing.Option) Option {
 func WithMetrics(opts ...metrics.Option) Option {
 	return optionFunc(func(c *config) {
 		if err := metrics.Validate(opts...); err != nil {
-			c.fail("WithMetrics", "%v", err)
+			c.errs.Nest(pkg, "WithMetrics", err)
 			return
 		}
 		c.metrics, c.metricsOn = opts, true
@@ -117,19 +123,44 @@ func WithMetrics(opts ...metrics.Option) Option {
 func WithLogging(l *slog.Logger, opts ...logging.Option) Option {
 	return optionFunc(func(c *config) {
 		if err := logging.Validate(l, opts...); err != nil {
-			c.fail("WithLogging", "%v", err)
+			c.errs.Nest(pkg, "WithLogging", err)
 			return
 		}
 		c.logger, c.logOpts, c.loggingOn = l, opts, true
 	})
 }
 
-// WithRecovery turns a handler panic into codes.Internal with the generic
-// message "internal error". The panic value and stack go to the logger of
-// WithLogging (slog.Default() without it), never to the client.
-// go-grpc-middleware's recovery interceptor does the recovering.
-func WithRecovery() Option {
-	return optionFunc(func(c *config) { c.recovery = true })
+// RecoveryHandler turns a recovered panic value into the error the call
+// returns. It should return a status error (status.Error); anything else
+// reaches the client as codes.Unknown. It must be safe for concurrent use and
+// must not panic itself (if it does, the call ends with the default error).
+type RecoveryHandler func(ctx context.Context, p any) error
+
+// WithRecovery turns a panic anywhere in the chain serveropt builds (an
+// interceptor, an auth function, a rate limiter, a user interceptor or the
+// handler) into an error, so the server process lives on. The panic is
+// caught where it happens: every interceptor outside it sees an ordinary
+// error, so tracing, metrics and logging record the call. The panic value and
+// stack are logged as "recovered from panic" to the logger of WithLogging
+// (slog.Default() without it), never sent to the client.
+//
+// The error is what h returns for the panic value; without h it is
+// codes.Internal "internal error". More than one h is an error; a nil h is an
+// error. Without WithRecovery a panic crashes the process, as in grpc-go.
+func WithRecovery(h ...RecoveryHandler) Option {
+	return optionFunc(func(c *config) {
+		if len(h) > 1 {
+			c.fail("WithRecovery", "%d handlers given, want at most one", len(h))
+			return
+		}
+		if len(h) == 1 {
+			if c.errs.Nil(pkg, "WithRecovery", "handler", h[0]) {
+				return
+			}
+			c.recoverFn = h[0]
+		}
+		c.recovery = true
+	})
 }
 
 // WithDeadline adds the server deadline interceptor: a floor below which calls
@@ -138,7 +169,7 @@ func WithRecovery() Option {
 func WithDeadline(opts ...deadline.Option) Option {
 	return optionFunc(func(c *config) {
 		if err := deadline.Validate(opts...); err != nil {
-			c.fail("WithDeadline", "%v", err)
+			c.errs.Nest(pkg, "WithDeadline", err)
 			return
 		}
 		c.deadline, c.deadlineOn = opts, true
@@ -151,33 +182,56 @@ func WithDeadline(opts ...deadline.Option) Option {
 func WithForward(keys []string, opts ...forward.Option) Option {
 	return optionFunc(func(c *config) {
 		if err := forward.Validate(keys, opts...); err != nil {
-			c.fail("WithForward", "%v", err)
+			c.errs.Nest(pkg, "WithForward", err)
 			return
 		}
 		c.fwdKeys, c.fwdOpts, c.forwardOn = keys, opts, true
 	})
 }
 
-// WithAuth authenticates every call with f (go-grpc-middleware's auth
-// interceptor; a service implementing auth.ServiceAuthFuncOverride decides for
-// itself). f returns the context the handler gets, or an error, usually
-// codes.Unauthenticated. A nil f is an error.
-func WithAuth(f auth.AuthFunc) Option {
+// WithAuth authenticates calls with f (go-grpc-middleware's auth
+// interceptor; a service implementing auth.ServiceAuthFuncOverride decides
+// for itself). f returns the context the handler gets, or an error, usually
+// codes.Unauthenticated.
+//
+// Health checks are NOT authenticated by default: grpc.health.v1.Health is
+// exempt, because probes (grpc_health_probe, kubelet, load balancers) carry
+// no credentials and a probe answered Unauthenticated takes a healthy server
+// out of rotation. Pass a matcher to choose what is authenticated instead:
+// f runs for the calls m matches, e.g. filter.All() to authenticate
+// everything, health included, or filter.Not(filter.Any(filter.HealthCheck(),
+// filter.Reflection())) to exempt reflection too. The default is
+// filter.SkipHealthCheck().
+//
+// A nil f or m is an error, as is more than one m. f must be safe for
+// concurrent use.
+func WithAuth(f auth.AuthFunc, m ...filter.Matcher) Option {
 	return optionFunc(func(c *config) {
-		if f == nil {
-			c.fail("WithAuth", "nil auth function")
+		if c.errs.Nil(pkg, "WithAuth", "auth function", f) {
 			return
 		}
-		c.authFunc = f
+		match := filter.SkipHealthCheck()
+		switch len(m) {
+		case 0:
+		case 1:
+			if c.errs.Nil(pkg, "WithAuth", "matcher", m[0]) {
+				return
+			}
+			match = m[0]
+		default:
+			c.fail("WithAuth", "%d matchers given, want at most one (combine them with filter.Any or filter.All)", len(m))
+			return
+		}
+		c.authFunc, c.authMatch = f, match
 	})
 }
 
 // WithRateLimit rejects calls l refuses with codes.ResourceExhausted
-// (go-grpc-middleware's ratelimit interceptor). A nil l is an error.
+// (go-grpc-middleware's ratelimit interceptor). Every call is counted,
+// health checks included. A nil l is an error.
 func WithRateLimit(l ratelimit.Limiter) Option {
 	return optionFunc(func(c *config) {
-		if l == nil {
-			c.fail("WithRateLimit", "nil limiter")
+		if c.errs.Nil(pkg, "WithRateLimit", "limiter", l) {
 			return
 		}
 		c.limiter = l
@@ -239,15 +293,27 @@ func WithMaxConcurrentStreams(n uint32) Option {
 }
 
 // WithHealth registers h as the grpc.health.v1.Health service in NewServer.
-// Keep h to set serving status; New alone ignores it. A nil h is an error.
-// When no configured interceptor acts on Health/Check (grpckit's observers
-// skip health checks by default, and there is no auth, rate limit, forwarding
-// or user unary interceptor), Check is served without entering the
-// interceptor chain, so a probe costs what it costs on a bare server.
+// Keep h to set serving status; New alone ignores it. Every service
+// registered on the server answers SERVING to a per-service probe once the
+// server serves (Serve sets them; until then the first probe for a
+// registered service sets it), an unknown service answers NotFound, and
+// Serve's drain sets every status to NOT_SERVING. A status set explicitly on
+// h is never overwritten.
+//
+// The health check path costs no allocation beyond bare grpc-go: grpckit's
+// observers skip health checks by default, and NewServer registers Check so
+// that grpc-go's interceptor chain (grpckit's and any raw interceptor of
+// WithServerOptions) runs without the per-call allocations of the generated
+// handler. Nothing is skipped: a user interceptor always sees the call.
+//
+// A nil h, or WithHealth given twice, is an error.
 func WithHealth(h *health.Server) Option {
 	return optionFunc(func(c *config) {
-		if h == nil {
-			c.fail("WithHealth", "nil health server (use health.NewServer())")
+		if c.errs.Nil(pkg, "WithHealth", "health server", h) {
+			return
+		}
+		if c.health != nil {
+			c.fail("WithHealth", "given twice: a server has one health service")
 			return
 		}
 		c.health = h
@@ -261,12 +327,14 @@ func WithReflection() Option {
 }
 
 // WithUnaryInterceptors appends user interceptors; they run inside grpckit's
-// and outside recovery, first given = outermost.
+// (after auth and rate limiting) and outside recovery's innermost catch,
+// first given = outermost. They run on every call, health checks included:
+// serveropt's fast paths never skip them. A nil or typed-nil interceptor is
+// an error.
 func WithUnaryInterceptors(i ...grpc.UnaryServerInterceptor) Option {
 	return optionFunc(func(c *config) {
 		for n, f := range i {
-			if f == nil {
-				c.fail("WithUnaryInterceptors", "interceptor %d is nil", n)
+			if c.errs.Nil(pkg, "WithUnaryInterceptors", fmt.Sprintf("interceptor %d", n), f) {
 				return
 			}
 		}
@@ -279,8 +347,7 @@ func WithUnaryInterceptors(i ...grpc.UnaryServerInterceptor) Option {
 func WithStreamInterceptors(i ...grpc.StreamServerInterceptor) Option {
 	return optionFunc(func(c *config) {
 		for n, f := range i {
-			if f == nil {
-				c.fail("WithStreamInterceptors", "interceptor %d is nil", n)
+			if c.errs.Nil(pkg, "WithStreamInterceptors", fmt.Sprintf("interceptor %d", n), f) {
 				return
 			}
 		}
@@ -289,8 +356,22 @@ func WithStreamInterceptors(i ...grpc.StreamServerInterceptor) Option {
 }
 
 // WithServerOptions appends raw grpc server options after everything this
-// package builds. Nothing in it is validated. grpc.UnaryInterceptor here would
-// make grpc.NewServer panic next to grpckit's chain; use WithUnaryInterceptors.
+// package builds. It is the escape hatch: New checks only that no option is
+// nil and that grpc.NewServer accepts the whole set without panicking (a
+// raw grpc.InTapHandle next to WithStrictCodecs or WithTapHandle, say: use
+// WithTapHandle to chain a tap). Interceptors given here with
+// grpc.ChainUnaryInterceptor run after grpckit's chain, on every call.
+//
+// Not detected, so left to the reader: grpckit tracing (WithTracing) next to
+// an otelgrpc stats handler given here gives every call two server spans,
+// and the same for metrics; use one or the other.
 func WithServerOptions(o ...grpc.ServerOption) Option {
-	return optionFunc(func(c *config) { c.serverOpts = append(c.serverOpts, o...) })
+	return optionFunc(func(c *config) {
+		for n, opt := range o {
+			if c.errs.Nil(pkg, "WithServerOptions", fmt.Sprintf("option %d", n), opt) {
+				return
+			}
+		}
+		c.serverOpts = append(c.serverOpts, o...)
+	})
 }

@@ -25,9 +25,12 @@ func TestNewManagerErrors(t *testing.T) {
 		opts []session.ManagerOption
 		want string
 	}{
-		{"nil option", []session.ManagerOption{nil}, "nil ManagerOption"},
-		{"nil authorizer", []session.ManagerOption{session.WithAuthorizer(nil)}, "WithAuthorizer"},
-		{"nil dial option", []session.ManagerOption{session.WithDialOptions(grpc.WithAuthority("x"), nil)}, "WithDialOptions: option 1"},
+		{"nil option", []session.ManagerOption{nil}, "session: NewManager: option 1 is nil"},
+		{"nil authorizer", []session.ManagerOption{session.WithAuthorizer(nil)}, "session: WithAuthorizer: authorizer is nil"},
+		{"typed nil authorizer", []session.ManagerOption{session.WithAuthorizer(session.AuthorizerFunc(nil))}, "session: WithAuthorizer: authorizer is nil"},
+		{"nil dial option", []session.ManagerOption{session.WithDialOptions(grpc.WithAuthority("x"), nil)}, "session: WithDialOptions: option 2 is nil"},
+		{"all reported in order", []session.ManagerOption{session.WithHealthThreshold(0), nil, session.WithGroupWait(-time.Second)},
+			"session: WithHealthThreshold: 0 is less than 1\nsession: NewManager: option 2 is nil\nsession: WithGroupWait: -1s is not positive"},
 		{"zero interval", []session.ManagerOption{session.WithHealthInterval(0)}, "WithHealthInterval"},
 		{"negative timeout", []session.ManagerOption{session.WithHealthTimeout(-time.Second)}, "WithHealthTimeout"},
 		{"zero threshold", []session.ManagerOption{session.WithHealthThreshold(0)}, "WithHealthThreshold"},

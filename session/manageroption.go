@@ -1,11 +1,12 @@
 package session
 
 import (
-	"errors"
-	"fmt"
+	"strconv"
 	"time"
 
 	"google.golang.org/grpc"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // Health monitor defaults (buildkit's values) and the group wait of Any.
@@ -27,8 +28,8 @@ const (
 const DefaultMaxMsgSize = 16 << 20
 
 // ManagerOption configures NewManager. Options are applied in order (the last
-// of a kind wins) and validated once; an invalid one makes NewManager fail
-// with an error that names it.
+// of a kind wins) and validated once; invalid ones make NewManager fail with
+// an error that names each of them, joined in the order given.
 type ManagerOption interface{ applyManager(*managerConfig) }
 
 type managerOptionFunc func(*managerConfig)
@@ -36,14 +37,13 @@ type managerOptionFunc func(*managerConfig)
 func (f managerOptionFunc) applyManager(c *managerConfig) { f(c) }
 
 type managerConfig struct {
-	authorizer    Authorizer
-	authorizerSet bool
-	dialOpts      []grpc.DialOption
-	interval      time.Duration
-	timeout       time.Duration
-	threshold     int
-	groupWait     time.Duration
-	errs          []error
+	authorizer Authorizer
+	dialOpts   []grpc.DialOption
+	interval   time.Duration
+	timeout    time.Duration
+	threshold  int
+	groupWait  time.Duration
+	errs       opterr.List
 }
 
 // WithAuthorizer makes the Manager call a for every handshake, after the
@@ -53,7 +53,11 @@ type managerConfig struct {
 // buildkit: the daemon must then trust whoever can reach its listener (a unix
 // socket with a restricted mode, say). A nil a is an error.
 func WithAuthorizer(a Authorizer) ManagerOption {
-	return managerOptionFunc(func(c *managerConfig) { c.authorizer, c.authorizerSet = a, true })
+	return managerOptionFunc(func(c *managerConfig) {
+		if !c.errs.Nil(pkg, "WithAuthorizer", "authorizer", a) {
+			c.authorizer = a
+		}
+	})
 }
 
 // WithDialOptions adds options to the grpc.ClientConn the daemon calls the
@@ -70,20 +74,26 @@ func WithAuthorizer(a Authorizer) ManagerOption {
 func WithDialOptions(opts ...grpc.DialOption) ManagerOption {
 	opts = append([]grpc.DialOption(nil), opts...)
 	return managerOptionFunc(func(c *managerConfig) {
+		bad := false
 		for i, o := range opts {
-			if o == nil {
-				c.errs = append(c.errs, fmt.Errorf("session: WithDialOptions: option %d is nil", i))
-				return
-			}
+			bad = c.errs.Nil(pkg, "WithDialOptions", "option "+strconv.Itoa(i+1), o) || bad
 		}
-		c.dialOpts = append(c.dialOpts, opts...)
+		if !bad {
+			c.dialOpts = append(c.dialOpts, opts...)
+		}
 	})
 }
 
 // WithHealthInterval sets the time between two health checks of a session.
 // The default is DefaultHealthInterval (5 s). It must be positive.
 func WithHealthInterval(d time.Duration) ManagerOption {
-	return managerOptionFunc(func(c *managerConfig) { c.interval = d })
+	return managerOptionFunc(func(c *managerConfig) {
+		if d <= 0 {
+			c.errs.Addf(pkg, "WithHealthInterval", "%v is not positive", d)
+			return
+		}
+		c.interval = d
+	})
 }
 
 // WithHealthTimeout sets the least time a health check may take; a check may
@@ -92,7 +102,13 @@ func WithHealthInterval(d time.Duration) ManagerOption {
 // connection's HTTP/2 handshake when a session is set up. The default is
 // DefaultHealthTimeout (15 s). It must be positive.
 func WithHealthTimeout(d time.Duration) ManagerOption {
-	return managerOptionFunc(func(c *managerConfig) { c.timeout = d })
+	return managerOptionFunc(func(c *managerConfig) {
+		if d <= 0 {
+			c.errs.Addf(pkg, "WithHealthTimeout", "%v is not positive", d)
+			return
+		}
+		c.timeout = d
+	})
 }
 
 // WithHealthThreshold sets how many consecutive health checks must fail
@@ -101,14 +117,26 @@ func WithHealthTimeout(d time.Duration) ManagerOption {
 // not serve grpc.health.v1.Health) or a status other than SERVING. The
 // default is DefaultHealthThreshold (2). It must be at least 1.
 func WithHealthThreshold(n int) ManagerOption {
-	return managerOptionFunc(func(c *managerConfig) { c.threshold = n })
+	return managerOptionFunc(func(c *managerConfig) {
+		if n < 1 {
+			c.errs.Addf(pkg, "WithHealthThreshold", "%d is less than 1", n)
+			return
+		}
+		c.threshold = n
+	})
 }
 
 // WithGroupWait sets how long Manager.Any waits for each session id of a
 // group that has no live session yet. The default is DefaultGroupWait (5 s).
 // It must be positive.
 func WithGroupWait(d time.Duration) ManagerOption {
-	return managerOptionFunc(func(c *managerConfig) { c.groupWait = d })
+	return managerOptionFunc(func(c *managerConfig) {
+		if d <= 0 {
+			c.errs.Addf(pkg, "WithGroupWait", "%v is not positive", d)
+			return
+		}
+		c.groupWait = d
+	})
 }
 
 func newManagerConfig(opts []ManagerOption) (*managerConfig, error) {
@@ -118,25 +146,14 @@ func newManagerConfig(opts []ManagerOption) (*managerConfig, error) {
 		threshold: DefaultHealthThreshold,
 		groupWait: DefaultGroupWait,
 	}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("session: nil ManagerOption")
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "NewManager", "option "+strconv.Itoa(i+1), o) {
+			continue
 		}
 		o.applyManager(c)
 	}
-	switch {
-	case len(c.errs) > 0:
-		return nil, c.errs[0]
-	case c.authorizerSet && c.authorizer == nil:
-		return nil, errors.New("session: WithAuthorizer: nil authorizer")
-	case c.interval <= 0:
-		return nil, fmt.Errorf("session: WithHealthInterval: %v is not positive", c.interval)
-	case c.timeout <= 0:
-		return nil, fmt.Errorf("session: WithHealthTimeout: %v is not positive", c.timeout)
-	case c.threshold < 1:
-		return nil, fmt.Errorf("session: WithHealthThreshold: %d is less than 1", c.threshold)
-	case c.groupWait <= 0:
-		return nil, fmt.Errorf("session: WithGroupWait: %v is not positive", c.groupWait)
+	if err := c.errs.Err(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -1,16 +1,19 @@
 package session
 
 import (
-	"errors"
-	"fmt"
+	"strconv"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
+const pkg = "session"
+
 // Option configures NewSession. Options are applied in order (the last of a
-// kind wins) and validated once; an invalid one makes NewSession fail with an
-// error that names it.
+// kind wins) and validated once; invalid ones make NewSession fail with an
+// error that names each of them, joined in the order given.
 type Option interface{ apply(*sessionConfig) }
 
 type sessionOptionFunc func(*sessionConfig)
@@ -20,8 +23,7 @@ func (f sessionOptionFunc) apply(c *sessionConfig) { f(c) }
 type sessionConfig struct {
 	serverOpts []grpc.ServerOption
 	health     *health.Server
-	healthSet  bool
-	errs       []error
+	errs       opterr.List
 }
 
 // WithServerOptions adds options to the grpc.Server that serves the session:
@@ -34,13 +36,13 @@ type sessionConfig struct {
 func WithServerOptions(opts ...grpc.ServerOption) Option {
 	opts = append([]grpc.ServerOption(nil), opts...)
 	return sessionOptionFunc(func(c *sessionConfig) {
+		bad := false
 		for i, o := range opts {
-			if o == nil {
-				c.errs = append(c.errs, fmt.Errorf("session: WithServerOptions: option %d is nil", i))
-				return
-			}
+			bad = c.errs.Nil(pkg, "WithServerOptions", "option "+strconv.Itoa(i+1), o) || bad
 		}
-		c.serverOpts = append(c.serverOpts, opts...)
+		if !bad {
+			c.serverOpts = append(c.serverOpts, opts...)
+		}
 	})
 }
 
@@ -50,22 +52,23 @@ func WithServerOptions(opts ...grpc.ServerOption) Option {
 // monitor counts as a failed check. By default a new health.Server is used,
 // which answers SERVING. A nil h is an error.
 func WithHealthServer(h *health.Server) Option {
-	return sessionOptionFunc(func(c *sessionConfig) { c.health, c.healthSet = h, true })
+	return sessionOptionFunc(func(c *sessionConfig) {
+		if !c.errs.Nil(pkg, "WithHealthServer", "health server", h) {
+			c.health = h
+		}
+	})
 }
 
 func newSessionConfig(opts []Option) (*sessionConfig, error) {
 	c := &sessionConfig{}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("session: nil Option")
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "NewSession", "option "+strconv.Itoa(i+1), o) {
+			continue
 		}
 		o.apply(c)
 	}
-	if len(c.errs) > 0 {
-		return nil, c.errs[0]
-	}
-	if c.healthSet && c.health == nil {
-		return nil, errors.New("session: WithHealthServer: nil health server")
+	if err := c.errs.Err(); err != nil {
+		return nil, err
 	}
 	if c.health == nil {
 		c.health = health.NewServer()

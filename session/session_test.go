@@ -58,9 +58,11 @@ func TestNewSessionErrors(t *testing.T) {
 		{"control byte in name", ctx, "a\nb", "", nil, "name"},
 		{"control byte in key", ctx, "", "k\x00", nil, "shared key"},
 		{"long name", ctx, strings.Repeat("n", session.MaxValueLen+1), "", nil, "name"},
-		{"nil option", ctx, "", "", []session.Option{nil}, "nil Option"},
-		{"nil server option", ctx, "", "", []session.Option{session.WithServerOptions(nil)}, "WithServerOptions"},
-		{"nil health server", ctx, "", "", []session.Option{session.WithHealthServer(nil)}, "WithHealthServer"},
+		{"nil option", ctx, "", "", []session.Option{nil}, "session: NewSession: option 1 is nil"},
+		{"nil server option", ctx, "", "", []session.Option{session.WithServerOptions(nil)}, "session: WithServerOptions: option 1 is nil"},
+		{"nil health server", ctx, "", "", []session.Option{session.WithHealthServer(nil)}, "session: WithHealthServer: health server is nil"},
+		{"all reported in order", ctx, "", "", []session.Option{session.WithHealthServer(nil), nil, session.WithServerOptions(grpc.EmptyServerOption{}, nil)},
+			"session: WithHealthServer: health server is nil\nsession: NewSession: option 2 is nil\nsession: WithServerOptions: option 2 is nil"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,12 +1,18 @@
 package deadline
 
 import (
-	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
+const pkg = "deadline"
+
 // Option configures the server interceptors. Options are applied in order;
-// the last one of a kind wins.
+// the last one of a kind wins. An invalid option is reported by Validate and
+// otherwise ignored: the constructors cannot return errors, so they keep the
+// default it would have replaced.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
@@ -17,22 +23,15 @@ type config struct {
 	floor time.Duration
 	cap   time.Duration
 	def   time.Duration
-	err   error // the first invalid option
-}
-
-func (c *config) fail(format string, args ...any) {
-	if c.err == nil {
-		c.err = fmt.Errorf("deadline: "+format, args...)
-	}
+	errs  opterr.List
 }
 
 // newConfig applies opts over the defaults. An invalid option is recorded and
 // skipped, so its field keeps the default.
 func newConfig(opts []Option) *config {
 	c := &config{}
-	for _, o := range opts {
-		if o == nil {
-			c.fail("nil option")
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
@@ -43,7 +42,7 @@ func newConfig(opts []Option) *config {
 func duration(name string, d time.Duration, set func(*config)) Option {
 	return optionFunc(func(c *config) {
 		if d < 0 {
-			c.fail("%s: negative duration %v", name, d)
+			c.errs.Addf(pkg, name, "negative duration %v", d)
 			return
 		}
 		set(c)
@@ -73,9 +72,11 @@ func WithDefault(d time.Duration) Option {
 	return duration("WithDefault", d, func(c *config) { c.def = d })
 }
 
-// Validate reports the first invalid option, naming it, or nil. The
+// Validate reports every invalid option, joined in the order given and each
+// naming its option ("deadline: WithFloor: negative duration -1s"; a nil
+// Option is "deadline: New: option N is nil", N counting from 1), or nil. The
 // interceptor constructors skip invalid options rather than fail, so builders
 // call Validate to report them.
 func Validate(opts ...Option) error {
-	return newConfig(opts).err
+	return newConfig(opts).errs.Err()
 }

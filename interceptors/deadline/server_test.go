@@ -143,8 +143,10 @@ func TestValidate(t *testing.T) {
 		{"negative floor", []deadline.Option{deadline.WithFloor(-1)}, "deadline: WithFloor: negative duration -1ns"},
 		{"negative cap", []deadline.Option{deadline.WithCap(-time.Second)}, "deadline: WithCap: negative duration -1s"},
 		{"negative default", []deadline.Option{deadline.WithDefault(-time.Second)}, "deadline: WithDefault: negative duration -1s"},
-		{"nil", []deadline.Option{nil}, "deadline: nil option"},
-		{"first wins", []deadline.Option{deadline.WithCap(-1), deadline.WithFloor(-1)}, "deadline: WithCap: negative duration -1ns"},
+		{"nil", []deadline.Option{nil}, "deadline: New: option 1 is nil"},
+		{"all reported in order", []deadline.Option{deadline.WithCap(-1), deadline.WithFloor(-1)},
+			"deadline: WithCap: negative duration -1ns\ndeadline: WithFloor: negative duration -1ns"},
+		{"nil option in second place", []deadline.Option{deadline.WithCap(time.Second), nil}, "deadline: New: option 2 is nil"},
 	}
 	for _, tt := range tests {
 		err := deadline.Validate(tt.opts...)

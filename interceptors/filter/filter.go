@@ -6,6 +6,8 @@ import (
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // Matcher reports whether a call matches. It is go-grpc-middleware's
@@ -37,9 +39,10 @@ func Split(fullMethod string) (service, method string) {
 }
 
 // Matches reports whether m matches the call to fullMethod. It builds the
-// CallMeta without allocating; m may be nil, which matches everything.
+// CallMeta without allocating; m may be nil or a nil MatchFunc, which match
+// everything.
 func Matches(ctx context.Context, m Matcher, fullMethod string, isClient bool) bool {
-	if m == nil {
+	if f, ok := m.(MatchFunc); m == nil || ok && f == nil {
 		return true
 	}
 	svc, meth := Split(fullMethod)
@@ -115,9 +118,11 @@ func (n notMatcher) Match(ctx context.Context, c interceptors.CallMeta) bool {
 	return !n.m.Match(ctx, c)
 }
 
-// Not inverts m. Not(nil) matches nothing.
+// Not inverts m. Not(nil) matches nothing, and so does Not of a typed nil
+// (a nil MatchFunc, a nil pointer): a nil matcher counts as matching
+// everything, as in Matches.
 func Not(m Matcher) Matcher {
-	if m == nil {
+	if opterr.IsNil(m) {
 		m = All()
 	}
 	return notMatcher{m}
@@ -135,7 +140,8 @@ func (a anyMatcher) Match(ctx context.Context, c interceptors.CallMeta) bool {
 }
 
 // Any matches when at least one of ms matches. Any() matches nothing; nil
-// matchers are ignored.
+// and typed-nil matchers (a nil MatchFunc, a nil pointer) are ignored, so
+// Any(nil) matches nothing too.
 func Any(ms ...Matcher) Matcher { return anyMatcher(compact(ms)) }
 
 type allMatcher []Matcher
@@ -150,13 +156,13 @@ func (a allMatcher) Match(ctx context.Context, c interceptors.CallMeta) bool {
 }
 
 // All matches when every one of ms matches. All() matches everything; nil
-// matchers are ignored.
+// and typed-nil matchers are ignored, so All(nil) matches everything.
 func All(ms ...Matcher) Matcher { return allMatcher(compact(ms)) }
 
 func compact(ms []Matcher) []Matcher {
 	out := make([]Matcher, 0, len(ms))
 	for _, m := range ms {
-		if m != nil {
+		if !opterr.IsNil(m) {
 			out = append(out, m)
 		}
 	}

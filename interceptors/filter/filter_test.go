@@ -26,6 +26,19 @@ const (
 	other       = "/pkg.Other/UnaryCall"
 )
 
+// ptrMatcher is a user's matcher with a pointer receiver; a nil one would
+// panic if it were called.
+type ptrMatcher struct{ service string }
+
+func (p *ptrMatcher) Match(_ context.Context, c interceptors.CallMeta) bool {
+	return c.Service == p.service
+}
+
+var (
+	nilFunc filter.MatchFunc
+	nilPtr  *ptrMatcher
+)
+
 func TestMatchers(t *testing.T) {
 	t.Parallel()
 	all := []string{healthCheck, healthWatch, reflV1, reflV1A, unary, empty, other, "bogus", ""}
@@ -48,6 +61,13 @@ func TestMatchers(t *testing.T) {
 		{"Any empty", filter.Any(), nil},
 		{"All", filter.All(filter.Service("grpc.testing.TestService"), filter.Not(filter.Method(empty))), []string{unary}},
 		{"All empty", filter.All(), all},
+		{"Not typed nil", filter.Not(nilFunc), nil},
+		{"Not typed nil pointer", filter.Not(nilPtr), nil},
+		{"Any typed nil", filter.Any(nilFunc, filter.HealthCheck(), nilPtr), []string{healthCheck, healthWatch}},
+		{"Any only typed nil", filter.Any(nilFunc), nil},
+		{"All typed nil", filter.All(nilFunc, filter.Method(unary), nilPtr), []string{unary}},
+		{"All only typed nil", filter.All(nilFunc, nil), all},
+		{"typed nil alone", nilFunc, all},
 		{"MatchFunc", filter.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return c.Method == "Watch" }), []string{healthWatch}},
 	}
 	for _, tt := range tests {

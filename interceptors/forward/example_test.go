@@ -27,5 +27,5 @@ func ExampleUnaryServerInterceptor() {
 
 func ExampleValidate() {
 	fmt.Println(forward.Validate([]string{"x-tenant", "grpc-timeout"}))
-	// Output: forward: key "grpc-timeout": metadata: key "grpc-timeout": reserved for the gRPC transport, which drops or overrides it
+	// Output: forward: keys: metadata: key "grpc-timeout": reserved for the gRPC transport, which drops or overrides it
 }

@@ -273,12 +273,14 @@ func TestValidate(t *testing.T) {
 	}{
 		{"none", nil, nil, ""},
 		{"upper case is fine", []string{"X-Tenant", "baggage", "trace-bin"}, []forward.Option{forward.WithRequestID()}, ""},
-		{"reserved", []string{"x-ok", "grpc-timeout"}, nil, `forward: key "grpc-timeout": metadata: key "grpc-timeout": reserved`},
-		{"pseudo", []string{":authority"}, nil, `forward: key ":authority": metadata: key ":authority": pseudo-headers`},
-		{"charset", []string{"x tenant"}, nil, `forward: key "x tenant": metadata: key "x tenant": contains a character`},
-		{"empty", []string{""}, nil, `forward: key "": metadata: key "": empty key`},
-		{"content-type", []string{"Content-Type"}, nil, `forward: key "content-type": `},
-		{"nil option", nil, []forward.Option{nil}, "forward: nil option"},
+		{"reserved", []string{"x-ok", "grpc-timeout"}, nil, `forward: keys: metadata: key "grpc-timeout": reserved`},
+		{"pseudo", []string{":authority"}, nil, `forward: keys: metadata: key ":authority": pseudo-headers`},
+		{"charset", []string{"x tenant"}, nil, `forward: keys: metadata: key "x tenant": contains a character`},
+		{"empty", []string{""}, nil, `forward: keys: metadata: key "": empty key`},
+		{"content-type", []string{"Content-Type"}, nil, `forward: keys: metadata: key "content-type": `},
+		{"nil option", nil, []forward.Option{nil}, "forward: New: option 1 is nil"},
+		{"all reported, options first", []string{"grpc-x", "x-ok", "te"}, []forward.Option{forward.WithRequestID(), nil},
+			"forward: New: option 2 is nil\nforward: keys: metadata: key \"grpc-x\": reserved for the gRPC transport, which drops or overrides it\nforward: keys: metadata: key \"te\": reserved for the gRPC transport, which drops or overrides it"},
 	}
 	for _, tt := range tests {
 		err := forward.Validate(tt.keys, tt.opts...)

@@ -1,13 +1,18 @@
 package forward
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/grpckit/grpckit/internal/opterr"
 	"github.com/grpckit/grpckit/metadata"
 )
 
-// Option configures the interceptors. Options are applied in order.
+const pkg = "forward"
+
+// Option configures the interceptors. Options are applied in order. An
+// invalid option or key is reported by Validate and otherwise ignored: the
+// constructors cannot return errors, so they skip it.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
@@ -17,22 +22,15 @@ func (f optionFunc) apply(c *config) { f(c) }
 type config struct {
 	keys      []string // lower-cased, valid, without duplicates
 	requestID bool
-	err       error // the first invalid key or option
-}
-
-func (c *config) fail(format string, args ...any) {
-	if c.err == nil {
-		c.err = fmt.Errorf("forward: "+format, args...)
-	}
+	errs      opterr.List
 }
 
 // newConfig lower-cases and checks keys and applies opts. Invalid keys and
 // options are recorded and skipped.
 func newConfig(keys []string, opts []Option) *config {
 	c := &config{}
-	for _, o := range opts {
-		if o == nil {
-			c.fail("nil option")
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
@@ -40,7 +38,7 @@ func newConfig(keys []string, opts []Option) *config {
 	for _, k := range keys {
 		k = strings.ToLower(k)
 		if err := metadata.ValidateKey(k); err != nil {
-			c.fail("key %q: %w", k, err)
+			c.errs.Add(pkg, "keys", err)
 			continue
 		}
 		if !contains(c.keys, k) {
@@ -71,11 +69,14 @@ func WithRequestID() Option {
 	return optionFunc(func(c *config) { c.requestID = true })
 }
 
-// Validate reports the first invalid key or option, or nil. A key is valid
-// when, lower-cased, metadata.ValidateKey accepts it: keys the transport
-// reserves (grpc-*, content-type, :authority, ...) cannot be forwarded. The
-// interceptor constructors skip invalid keys rather than fail, so builders
-// call Validate to report them.
+// Validate reports every invalid option and key, options first, each in the
+// order given, joined, or nil. A nil Option is "forward: New: option N is
+// nil" (N counting from 1), a bad key "forward: keys: metadata: key ...", its
+// cause a *metadata.Error. A key is valid when, lower-cased,
+// metadata.ValidateKey accepts it: keys the transport reserves (grpc-*,
+// content-type, :authority, ...) cannot be forwarded. The interceptor
+// constructors skip invalid keys rather than fail, so builders call Validate
+// to report them.
 func Validate(keys []string, opts ...Option) error {
-	return newConfig(keys, opts).err
+	return newConfig(keys, opts).errs.Err()
 }

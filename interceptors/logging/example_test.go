@@ -59,6 +59,6 @@ func ExampleValidate() {
 	fmt.Println(logging.Validate(slog.Default(), logging.WithLevels(nil)))
 	fmt.Println(logging.Validate(nil))
 	// Output:
-	// logging: WithLevels: nil function
-	// logging: nil logger
+	// logging: WithLevels: function is nil
+	// logging: New: logger is nil
 }

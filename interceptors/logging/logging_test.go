@@ -386,10 +386,12 @@ func TestValidate(t *testing.T) {
 		{"defaults", l, nil, ""},
 		{"all", l, []logging.Option{logging.WithFilter(filter.All()), logging.WithLevels(logging.DefaultClientCodeToLevel),
 			logging.WithPayloads(), logging.WithMetadata("x-key"), logging.WithStartEvent()}, ""},
-		{"nil logger", nil, nil, "logging: nil logger"},
-		{"nil levels", l, []logging.Option{logging.WithLevels(nil)}, "logging: WithLevels: nil function"},
-		{"nil filter", l, []logging.Option{logging.WithFilter(nil)}, "logging: WithFilter: nil matcher"},
-		{"nil option", l, []logging.Option{nil}, "logging: nil option"},
+		{"nil logger", nil, nil, "logging: New: logger is nil"},
+		{"nil levels", l, []logging.Option{logging.WithLevels(nil)}, "logging: WithLevels: function is nil"},
+		{"nil filter", l, []logging.Option{logging.WithFilter(nil)}, "logging: WithFilter: matcher is nil"},
+		{"nil option", l, []logging.Option{nil}, "logging: New: option 1 is nil"},
+		{"all reported in order", nil, []logging.Option{logging.WithFilter(nil), nil, logging.WithLevels(nil)},
+			"logging: New: logger is nil\nlogging: WithFilter: matcher is nil\nlogging: New: option 2 is nil\nlogging: WithLevels: function is nil"},
 	}
 	for _, tt := range tests {
 		err := logging.Validate(tt.l, tt.opts...)

@@ -1,16 +1,21 @@
 package logging
 
 import (
-	"fmt"
 	"log/slog"
+	"strconv"
 
 	"google.golang.org/grpc/codes"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
+const pkg = "logging"
+
 // Option configures the interceptors. Options are applied in order; the last
-// one of a kind wins.
+// one of a kind wins. An invalid option (a nil or typed-nil value, or a nil
+// Option) is reported by Validate and otherwise ignored: the constructors
+// cannot return errors, so they keep the default it would have replaced.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
@@ -24,25 +29,16 @@ type config struct {
 	metadata bool
 	redact   []string
 	start    bool
-	err      error // the first invalid option
-}
-
-func (c *config) fail(format string, args ...any) {
-	if c.err == nil {
-		c.err = fmt.Errorf("logging: "+format, args...)
-	}
+	errs     opterr.List
 }
 
 // newConfig applies opts over the defaults. An invalid option is recorded and
 // skipped, so its field keeps the default.
 func newConfig(l *slog.Logger, opts []Option) *config {
 	c := &config{filter: filter.SkipHealthCheck()}
-	if l == nil {
-		c.fail("nil logger")
-	}
-	for _, o := range opts {
-		if o == nil {
-			c.fail("nil option")
+	c.errs.Nil(pkg, "New", "logger", l)
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
@@ -55,8 +51,7 @@ func newConfig(l *slog.Logger, opts []Option) *config {
 // is invalid; pass filter.All() to log everything.
 func WithFilter(m filter.Matcher) Option {
 	return optionFunc(func(c *config) {
-		if m == nil {
-			c.fail("WithFilter: nil matcher")
+		if c.errs.Nil(pkg, "WithFilter", "matcher", m) {
 			return
 		}
 		c.filter = m
@@ -69,8 +64,7 @@ func WithFilter(m filter.Matcher) Option {
 // use; a nil f is invalid.
 func WithLevels(f func(codes.Code) slog.Level) Option {
 	return optionFunc(func(c *config) {
-		if f == nil {
-			c.fail("WithLevels: nil function")
+		if c.errs.Nil(pkg, "WithLevels", "function", f) {
 			return
 		}
 		c.levels = f
@@ -104,12 +98,14 @@ func WithStartEvent() Option {
 	return optionFunc(func(c *config) { c.start = true })
 }
 
-// Validate reports a nil logger or the first invalid option, naming it, or
-// nil. The interceptor constructors use slog.Default() for a nil logger and
-// skip invalid options rather than fail, so builders call Validate to report
-// them.
+// Validate reports a nil logger and every invalid option, joined in the
+// order given and each naming its option ("logging: New: logger is nil",
+// "logging: WithFilter: matcher is nil"; a nil Option is "logging: New:
+// option N is nil", N counting from 1), or nil. The interceptor constructors
+// use slog.Default() for a nil logger and skip invalid options rather than
+// fail, so builders call Validate to report them.
 func Validate(l *slog.Logger, opts ...Option) error {
-	return newConfig(l, opts).err
+	return newConfig(l, opts).errs.Err()
 }
 
 // Filter returns the matcher that interceptors built with opts consult: the

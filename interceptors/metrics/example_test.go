@@ -43,5 +43,5 @@ func ExampleUnaryServerInterceptor() {
 
 func ExampleValidate() {
 	fmt.Println(metrics.Validate(metrics.WithMeterProvider(nil)))
-	// Output: metrics: WithMeterProvider: nil provider
+	// Output: metrics: WithMeterProvider: provider is nil
 }

@@ -352,9 +352,11 @@ func TestValidate(t *testing.T) {
 	}{
 		{"none", nil, ""},
 		{"valid", []metrics.Option{metrics.WithMeterProvider(sdkmetric.NewMeterProvider()), metrics.WithFilter(filter.All())}, ""},
-		{"nil provider", []metrics.Option{metrics.WithMeterProvider(nil)}, "metrics: WithMeterProvider: nil provider"},
-		{"nil filter", []metrics.Option{metrics.WithFilter(nil)}, "metrics: WithFilter: nil matcher"},
-		{"nil option", []metrics.Option{nil}, "metrics: nil option"},
+		{"nil provider", []metrics.Option{metrics.WithMeterProvider(nil)}, "metrics: WithMeterProvider: provider is nil"},
+		{"nil filter", []metrics.Option{metrics.WithFilter(nil)}, "metrics: WithFilter: matcher is nil"},
+		{"nil option", []metrics.Option{nil}, "metrics: New: option 1 is nil"},
+		{"all reported in order", []metrics.Option{metrics.WithFilter(nil), nil, metrics.WithMeterProvider(nil)},
+			"metrics: WithFilter: matcher is nil\nmetrics: New: option 2 is nil\nmetrics: WithMeterProvider: provider is nil"},
 	}
 	for _, tt := range tests {
 		err := metrics.Validate(tt.opts...)

@@ -1,16 +1,21 @@
 package metrics
 
 import (
-	"fmt"
+	"strconv"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
+const pkg = "metrics"
+
 // Option configures the interceptors. Options are applied in order; the last
-// one of a kind wins.
+// one of a kind wins. An invalid option (a nil or typed-nil value, or a nil
+// Option) is reported by Validate and otherwise ignored: the constructors
+// cannot return errors, so they keep the default it would have replaced.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
@@ -20,22 +25,15 @@ func (f optionFunc) apply(c *config) { f(c) }
 type config struct {
 	provider metric.MeterProvider
 	filter   filter.Matcher
-	err      error // the first invalid option
-}
-
-func (c *config) fail(format string, args ...any) {
-	if c.err == nil {
-		c.err = fmt.Errorf("metrics: "+format, args...)
-	}
+	errs     opterr.List
 }
 
 // newConfig applies opts over the defaults. An invalid option is recorded and
 // skipped, so its field keeps the default.
 func newConfig(opts []Option) *config {
 	c := &config{filter: filter.SkipHealthCheck()}
-	for _, o := range opts {
-		if o == nil {
-			c.fail("nil option")
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
@@ -52,8 +50,7 @@ func newConfig(opts []Option) *config {
 // invalid.
 func WithMeterProvider(p metric.MeterProvider) Option {
 	return optionFunc(func(c *config) {
-		if p == nil {
-			c.fail("WithMeterProvider: nil provider")
+		if c.errs.Nil(pkg, "WithMeterProvider", "provider", p) {
 			return
 		}
 		c.provider = p
@@ -65,19 +62,20 @@ func WithMeterProvider(p metric.MeterProvider) Option {
 // is invalid; pass filter.All() to measure everything.
 func WithFilter(m filter.Matcher) Option {
 	return optionFunc(func(c *config) {
-		if m == nil {
-			c.fail("WithFilter: nil matcher")
+		if c.errs.Nil(pkg, "WithFilter", "matcher", m) {
 			return
 		}
 		c.filter = m
 	})
 }
 
-// Validate reports the first invalid option, naming it, or nil. The
+// Validate reports every invalid option, joined in the order given and each
+// naming its option ("metrics: WithFilter: matcher is nil"; a nil Option is
+// "metrics: New: option N is nil", N counting from 1), or nil. The
 // interceptor constructors skip invalid options rather than fail, so builders
 // call Validate to report them.
 func Validate(opts ...Option) error {
-	return newConfig(opts).err
+	return newConfig(opts).errs.Err()
 }
 
 // Filter returns the matcher that interceptors built with opts consult: the
@@ -87,7 +85,7 @@ func Validate(opts ...Option) error {
 func Filter(opts ...Option) filter.Matcher {
 	c := &config{filter: filter.SkipHealthCheck()}
 	for _, o := range opts {
-		if o != nil {
+		if !opterr.IsNil(o) {
 			o.apply(c)
 		}
 	}

@@ -77,5 +77,5 @@ func Example() {
 func ExampleValidate() {
 	err := tracing.Validate(tracing.WithFilter(filter.SkipHealthAndReflection()), tracing.WithTracerProvider(nil))
 	fmt.Println(err)
-	// Output: tracing: WithTracerProvider: nil provider
+	// Output: tracing: WithTracerProvider: provider is nil
 }

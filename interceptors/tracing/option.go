@@ -2,15 +2,17 @@ package tracing
 
 import (
 	"context"
-	"errors"
-	"reflect"
+	"strconv"
 
 	"github.com/opentracing/opentracing-go"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
+
+const pkg = "tracing"
 
 // Option configures the tracing interceptors. Options are applied in order
 // after the defaults; when two options set the same thing the last one wins.
@@ -23,9 +25,9 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// errOption returns an option that only records err.
-func errOption(err error) Option {
-	return optionFunc(func(c *config) { c.errs = append(c.errs, err) })
+// nilOption returns an option that only records "option: what is nil".
+func nilOption(option, what string) Option {
+	return optionFunc(func(c *config) { c.errs.Addf(pkg, option, "%s is nil", what) })
 }
 
 // WithTracerProvider selects the OpenTelemetry backend with tp. By default the
@@ -34,8 +36,8 @@ func errOption(err error) Option {
 // takes effect. A nil tp is invalid. Of WithTracerProvider and WithOpenTracing
 // the last one given picks the backend.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	if isNil(tp) {
-		return errOption(errors.New("tracing: WithTracerProvider: nil provider"))
+	if opterr.IsNil(tp) {
+		return nilOption("WithTracerProvider", "provider")
 	}
 	return optionFunc(func(c *config) {
 		c.provider = tp
@@ -51,8 +53,8 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // invalid. The OpenTracing backend ignores it: it uses the tracer's
 // HTTPHeaders format.
 func WithPropagators(p propagation.TextMapPropagator) Option {
-	if isNil(p) {
-		return errOption(errors.New("tracing: WithPropagators: nil propagator"))
+	if opterr.IsNil(p) {
+		return nilOption("WithPropagators", "propagator")
 	}
 	return optionFunc(func(c *config) { c.propagator = p })
 }
@@ -68,8 +70,8 @@ func WithPropagators(p propagation.TextMapPropagator) Option {
 // the context that inner interceptors see. A nil t is invalid. Of
 // WithTracerProvider and WithOpenTracing the last one given picks the backend.
 func WithOpenTracing(t opentracing.Tracer) Option {
-	if isNil(t) {
-		return errOption(errors.New("tracing: WithOpenTracing: nil tracer"))
+	if opterr.IsNil(t) {
+		return nilOption("WithOpenTracing", "tracer")
 	}
 	return optionFunc(func(c *config) { c.ot = t })
 }
@@ -80,8 +82,8 @@ func WithOpenTracing(t opentracing.Tracer) Option {
 // and costs no allocation. Use filter.All() to trace every call; a nil m is
 // invalid.
 func WithFilter(m filter.Matcher) Option {
-	if isNil(m) {
-		return errOption(errors.New("tracing: WithFilter: nil matcher"))
+	if opterr.IsNil(m) {
+		return nilOption("WithFilter", "matcher")
 	}
 	return optionFunc(func(c *config) { c.filter = m })
 }
@@ -112,8 +114,8 @@ func WithMessageEvents() Option {
 // handler on the server. A nil f is invalid. f must be safe for concurrent
 // use.
 func WithSpanInclusion(f func(ctx context.Context, fullMethod string, req, resp any) bool) Option {
-	if f == nil {
-		return errOption(errors.New("tracing: WithSpanInclusion: nil function"))
+	if opterr.IsNil(f) {
+		return nilOption("WithSpanInclusion", "function")
 	}
 	return optionFunc(func(c *config) { c.include = f })
 }
@@ -126,8 +128,8 @@ func WithSpanInclusion(f func(ctx context.Context, fullMethod string, req, resp 
 // OpenTelemetry backend ignores it (see WithOTelSpanDecorator). A nil f is
 // invalid. f must be safe for concurrent use.
 func WithSpanDecorator(f func(ctx context.Context, span opentracing.Span, fullMethod string, req, resp any, err error)) Option {
-	if f == nil {
-		return errOption(errors.New("tracing: WithSpanDecorator: nil function"))
+	if opterr.IsNil(f) {
+		return nilOption("WithSpanDecorator", "function")
 	}
 	return optionFunc(func(c *config) { c.otDecorate = f })
 }
@@ -137,18 +139,20 @@ func WithSpanDecorator(f func(ctx context.Context, span opentracing.Span, fullMe
 // rpc.response.status_code attribute are set. The OpenTracing backend ignores
 // it. A nil f is invalid. f must be safe for concurrent use.
 func WithOTelSpanDecorator(f func(ctx context.Context, span trace.Span, fullMethod string, req, resp any, err error)) Option {
-	if f == nil {
-		return errOption(errors.New("tracing: WithOTelSpanDecorator: nil function"))
+	if opterr.IsNil(f) {
+		return nilOption("WithOTelSpanDecorator", "function")
 	}
 	return optionFunc(func(c *config) { c.otelDecorate = f })
 }
 
-// Validate reports whether opts are usable: nil when they are, otherwise an
-// error naming every bad option ("tracing: WithTracerProvider: nil
-// provider"). The constructors accept the same options and ignore the bad
-// ones, keeping the defaults they would have replaced.
+// Validate reports whether opts are usable: nil when they are, otherwise
+// every bad option joined in the order given, one per line, each naming its
+// option ("tracing: WithTracerProvider: provider is nil"). A nil or typed-nil
+// value is as invalid as a missing one; a nil Option is "tracing: New: option
+// N is nil" (N counts from 1). The constructors accept the same options and
+// ignore the bad ones, keeping the defaults they would have replaced.
 func Validate(opts ...Option) error {
-	return errors.Join(newConfig(opts).errs...)
+	return newConfig(opts).errs.Err()
 }
 
 // config is the immutable result of the options, shared by every call of one
@@ -164,35 +168,20 @@ type config struct {
 	include       func(ctx context.Context, fullMethod string, req, resp any) bool
 	otDecorate    func(context.Context, opentracing.Span, string, any, any, error)
 	otelDecorate  func(context.Context, trace.Span, string, any, any, error)
-	errs          []error
+	errs          opterr.List
 
 	starts startCache // per endpoint and method span start options
 }
 
 func newConfig(opts []Option) *config {
 	c := &config{filter: filter.SkipHealthCheck()}
-	for _, o := range opts {
-		if isNil(o) {
-			c.errs = append(c.errs, errors.New("tracing: nil Option"))
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
 	}
 	return c
-}
-
-// isNil reports whether v is nil or holds a nil pointer or func, which would
-// panic when used. Nil slices and maps are valid values (filter.Service()
-// with no names is one).
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	switch rv := reflect.ValueOf(v); rv.Kind() {
-	case reflect.Pointer, reflect.Func:
-		return rv.IsNil()
-	}
-	return false
 }
 
 // Filter returns the matcher that interceptors built with opts consult: the

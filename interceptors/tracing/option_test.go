@@ -2,7 +2,6 @@ package tracing_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/opentracing/opentracing-go"
@@ -20,10 +19,11 @@ func TestValidate(t *testing.T) {
 	t.Parallel()
 	var nilSDK *sdktrace.TracerProvider
 	var nilMock *mocktracer.MockTracer
+	var nilMatch filter.MatchFunc
 	for _, tc := range []struct {
 		name string
 		opts []tracing.Option
-		want string // substring of the error; "" for nil
+		want string // the whole error text; "" for nil
 	}{
 		{"none", nil, ""},
 		{"all valid", []tracing.Option{
@@ -37,17 +37,20 @@ func TestValidate(t *testing.T) {
 			tracing.WithOpenTracing(mocktracer.New()),
 		}, ""},
 		{"empty service filter", []tracing.Option{tracing.WithFilter(filter.Service())}, ""},
-		{"nil provider", []tracing.Option{tracing.WithTracerProvider(nil)}, "tracing: WithTracerProvider: nil provider"},
-		{"typed nil provider", []tracing.Option{tracing.WithTracerProvider(nilSDK)}, "tracing: WithTracerProvider: nil provider"},
-		{"nil propagator", []tracing.Option{tracing.WithPropagators(nil)}, "tracing: WithPropagators: nil propagator"},
-		{"nil tracer", []tracing.Option{tracing.WithOpenTracing(nil)}, "tracing: WithOpenTracing: nil tracer"},
-		{"typed nil tracer", []tracing.Option{tracing.WithOpenTracing(nilMock)}, "tracing: WithOpenTracing: nil tracer"},
-		{"nil filter", []tracing.Option{tracing.WithFilter(nil)}, "tracing: WithFilter: nil matcher"},
-		{"nil inclusion", []tracing.Option{tracing.WithSpanInclusion(nil)}, "tracing: WithSpanInclusion: nil function"},
-		{"nil decorator", []tracing.Option{tracing.WithSpanDecorator(nil)}, "tracing: WithSpanDecorator: nil function"},
-		{"nil otel decorator", []tracing.Option{tracing.WithOTelSpanDecorator(nil)}, "tracing: WithOTelSpanDecorator: nil function"},
-		{"nil option", []tracing.Option{nil}, "tracing: nil Option"},
-		{"two bad", []tracing.Option{tracing.WithFilter(nil), tracing.WithPropagators(nil)}, "tracing: WithPropagators: nil propagator"},
+		{"nil provider", []tracing.Option{tracing.WithTracerProvider(nil)}, "tracing: WithTracerProvider: provider is nil"},
+		{"typed nil provider", []tracing.Option{tracing.WithTracerProvider(nilSDK)}, "tracing: WithTracerProvider: provider is nil"},
+		{"nil propagator", []tracing.Option{tracing.WithPropagators(nil)}, "tracing: WithPropagators: propagator is nil"},
+		{"nil tracer", []tracing.Option{tracing.WithOpenTracing(nil)}, "tracing: WithOpenTracing: tracer is nil"},
+		{"typed nil tracer", []tracing.Option{tracing.WithOpenTracing(nilMock)}, "tracing: WithOpenTracing: tracer is nil"},
+		{"nil filter", []tracing.Option{tracing.WithFilter(nil)}, "tracing: WithFilter: matcher is nil"},
+		{"nil inclusion", []tracing.Option{tracing.WithSpanInclusion(nil)}, "tracing: WithSpanInclusion: function is nil"},
+		{"nil decorator", []tracing.Option{tracing.WithSpanDecorator(nil)}, "tracing: WithSpanDecorator: function is nil"},
+		{"nil otel decorator", []tracing.Option{tracing.WithOTelSpanDecorator(nil)}, "tracing: WithOTelSpanDecorator: function is nil"},
+		{"nil option", []tracing.Option{nil}, "tracing: New: option 1 is nil"},
+		{"two bad", []tracing.Option{tracing.WithFilter(nil), tracing.WithPropagators(nil)},
+			"tracing: WithFilter: matcher is nil\ntracing: WithPropagators: propagator is nil"},
+		{"typed nil matcher", []tracing.Option{tracing.WithFilter(nilMatch)}, "tracing: WithFilter: matcher is nil"},
+		{"nil option in second place", []tracing.Option{tracing.WithMessageEvents(), nil}, "tracing: New: option 2 is nil"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -55,19 +58,24 @@ func TestValidate(t *testing.T) {
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("Validate: got %v, want nil", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Errorf("Validate: got %v, want an error containing %q", err, tc.want)
+			case tc.want != "" && (err == nil || err.Error() != tc.want):
+				t.Errorf("Validate: got %v, want %q", err, tc.want)
 			}
 		})
 	}
 }
 
 // TestInvalidOptionsFallBack checks that the constructors ignore invalid
-// options instead of panicking, keeping the defaults and the valid options.
+// options, typed nils included, instead of panicking, keeping the defaults and
+// the valid options.
 func TestInvalidOptionsFallBack(t *testing.T) {
 	t.Parallel()
 	env := newOTel(t)
+	var nilMatch filter.MatchFunc
+	var nilSDK *sdktrace.TracerProvider
 	opts := append(env.options(),
+		tracing.WithFilter(nilMatch),
+		tracing.WithTracerProvider(nilSDK),
 		nil,
 		tracing.WithTracerProvider(nil),
 		tracing.WithPropagators(nil),

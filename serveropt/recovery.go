@@ -1,0 +1,39 @@
+package serveropt
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// errPanic is what a client sees for a recovered panic by default: nothing
+// of the panic value or stack leaves the server.
+var errPanic = status.Error(codes.Internal, "internal error")
+
+// recoverPanic logs a recovered panic with its stack and returns the error
+// the call ends with: the RecoveryHandler's, or errPanic. A panicking
+// handler of the user's gives errPanic too.
+func (c *config) recoverPanic(ctx context.Context, p any) (err error) {
+	log := c.logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.LogAttrs(ctx, slog.LevelError, "recovered from panic",
+		slog.Any("panic", p), slog.String("stack", string(debug.Stack())), slog.String("grpc.component", "server"))
+	if c.recoverFn == nil {
+		return errPanic
+	}
+	defer func() {
+		if q := recover(); q != nil {
+			log.LogAttrs(ctx, slog.LevelError, "recovery handler panicked", slog.Any("panic", q), slog.String("grpc.component", "server"))
+			err = errPanic
+		}
+	}()
+	if err = c.recoverFn(ctx, p); err == nil {
+		return errPanic // a recovered call must not look successful
+	}
+	return err
+}
