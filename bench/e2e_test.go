@@ -43,12 +43,14 @@ func BenchmarkUnary(b *testing.B) {
 				call()
 			}
 			b.ReportAllocs()
+			cpu := startCPU()
 			i := 0
 			for b.Loop() {
 				call()
 				st.after(i)
 				i++
 			}
+			cpu.report(b)
 		})
 	}
 }
@@ -76,12 +78,14 @@ func BenchmarkHealthCheck(b *testing.B) {
 				call()
 			}
 			b.ReportAllocs()
+			cpu := startCPU()
 			i := 0
 			for b.Loop() {
 				call()
 				st.after(i)
 				i++
 			}
+			cpu.report(b)
 		})
 	}
 }
@@ -126,9 +130,11 @@ func BenchmarkBidiStream(b *testing.B) {
 				stream()
 			}
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				stream()
 			}
+			cpu.report(b)
 		})
 	}
 }
@@ -166,9 +172,11 @@ func BenchmarkServerStream(b *testing.B) {
 				stream()
 			}
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				stream()
 			}
+			cpu.report(b)
 		})
 	}
 }
@@ -195,9 +203,11 @@ func BenchmarkTracing(b *testing.B) {
 				call()
 			}
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				call()
 			}
+			cpu.report(b)
 		})
 	}
 }
