@@ -390,7 +390,7 @@ func report(w io.Writer, r results, e env) {
 - **grpckit+callopt**: the same with `+"`callopt.Timeout(5s)`"+` on every call.
 - **anchor**: otelgrpc v0.72 client and server stats handlers with the same tracer and meter providers and health checks filtered out (`+"`otelgrpc.WithFilter(filters.Not(filters.HealthCheck()))`"+`), go-grpc-middleware v2 logging (finished calls only, as grpckit; slog adapter to the same enabled JSON handler) and recovery.
 - **otgrpc**: grpc-opentracing's otgrpc (opentracing-contrib/go-grpc) client and server interceptors with opentracing-go's mocktracer (spans kept in memory, reset every 1024 calls); tracing only.`)
-	stacksTable(w, r, "HealthCheck", "grpc.health.v1.Health/Check over bufconn", "The same stacks and deadlines calling the health service, plus **grpckit-plainhealth**: the full grpckit stack on a server built with `grpc.NewServer(serveropt.New(...)...)` and health registered the plain grpc-go way, `healthpb.RegisterHealthServer(srv, health.NewServer())`, no call options (**grpckit** registers it through `serveropt.WithHealth`). grpckit's tracing, metrics and logging skip health checks by default, and so does the anchor's otelgrpc (filtered); go-grpc-middleware's logging and otgrpc do not.")
+	stacksTable(w, r, "HealthCheck", "grpc.health.v1.Health/Check over bufconn", "The same stacks and deadlines calling the health service, plus **grpckit-plainhealth**: the full grpckit stack on a server built with `grpc.NewServer(serveropt.New(...)...)` and health registered the plain grpc-go way, `healthpb.RegisterHealthServer(srv, health.NewServer())`, no call options (**grpckit** registers it through `serveropt.WithHealth`). grpckit's tracing, metrics and logging skip health checks by default, and so does the anchor's otelgrpc (filtered); go-grpc-middleware's logging and otgrpc do not. With grpc-go v1.85's generated code, a server with any unary interceptor pays 2 allocations per call in the generated `_Health_Check_Handler` (a `grpc.UnaryServerInfo` and a handler closure), whatever the interceptor does; `serveropt.WithHealth` registers its own Check handler without them, a user's `RegisterHealthServer` cannot avoid them.")
 	streamTables(w, r)
 	stacksTable(w, r, "Tracing", "Tracing alone", "Client and server tracing on the unary call above (5 s `context.WithTimeout` per call): grpckit's OpenTelemetry interceptors against otelgrpc's stats handlers with a no-op meter provider, the same SDK tracer provider.")
 	compressorTable(w, r)
@@ -674,6 +674,9 @@ func zstdTargets(w io.Writer, r results) {
 			return "level " + strings.TrimPrefix(l.name, "grpckit-zstd-l")
 		}
 		describe := func(l level) string {
+			if l.speed < 1 {
+				return fmt.Sprintf("%s %.2f× slower, size %s", levelOf(l), 1/l.speed, pct(l.size))
+			}
 			return fmt.Sprintf("%s %.2f× faster, size %s", levelOf(l), l.speed, pct(l.size))
 		}
 		var parts []string
