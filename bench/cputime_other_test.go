@@ -7,5 +7,5 @@ import "testing"
 // cpuClock is unavailable off unix: no cpu-ns/op is reported.
 type cpuClock struct{}
 
-func startCPU() cpuClock            { return cpuClock{} }
+func startCPU() cpuClock           { return cpuClock{} }
 func (cpuClock) report(*testing.B) {}
