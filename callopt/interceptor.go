@@ -13,10 +13,27 @@ import (
 // UnaryClientInterceptor runs the hooks of the callopt options among a unary
 // call's options and strips those options before calling the invoker. It must
 // be the outermost client interceptor so that after-hooks see the final
-// result. With no callopt option present it adds no allocation.
+// result. With no callopt option present it adds no allocation; with only
+// Timeout options it costs what the caller's own context.WithTimeout would
+// (no hook state is built, and the options go on unchanged: grpc-go ignores
+// them, and a Timeout applied twice never extends the first bound).
 func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if !hasOption(opts) {
+		switch d, kind := scan(opts); kind {
+		case none:
+			return invoker(ctx, method, req, reply, cc, opts...)
+		case timeoutOnly:
+			// No hook reads the call: bound it and pass the options on as
+			// they are (grpc-go ignores callopt options; a Timeout seen
+			// twice never extends the first bound).
+			if d < 0 {
+				return errNegativeTimeout(d)
+			}
+			if d > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, d)
+				defer cancel()
+			}
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
 		r := newRun(ctx, method, opts)
@@ -59,18 +76,36 @@ func StreamClientInterceptor() grpc.StreamClientInterceptor {
 	}
 }
 
-// Has reports whether opts hold a callopt option, i.e. whether the
-// interceptors of this package have anything to do for the call. It does not
-// allocate.
-func Has(opts []grpc.CallOption) bool { return hasOption(opts) }
-
 func hasOption(opts []grpc.CallOption) bool {
+	_, kind := scan(opts)
+	return kind != none
+}
+
+// What the callopt options of a call ask for.
+const (
+	none        = iota // no callopt option
+	timeoutOnly        // Timeout options only: d is the last one's
+	hooks              // hooks (or Capture): the full run
+)
+
+// scan classifies opts without allocating.
+func scan(opts []grpc.CallOption) (d time.Duration, kind int) {
 	for _, o := range opts {
-		if _, ok := o.(Option); ok {
-			return true
+		switch o := o.(type) {
+		case TimeoutOption:
+			d = o.D
+			if kind == none {
+				kind = timeoutOnly
+			}
+		case Option:
+			kind = hooks
 		}
 	}
-	return false
+	return d, kind
+}
+
+func errNegativeTimeout(d time.Duration) error {
+	return status.Errorf(codes.InvalidArgument, "callopt: Timeout: negative timeout %v", d)
 }
 
 // run is the state of one call that carries callopt options.
@@ -103,7 +138,7 @@ func newRun(ctx context.Context, method string, opts []grpc.CallOption) *run {
 	switch {
 	case !hasTimeout || timeout == 0:
 	case timeout < 0:
-		r.err = status.Errorf(codes.InvalidArgument, "callopt: Timeout: negative timeout %v", timeout)
+		r.err = errNegativeTimeout(timeout)
 	default:
 		r.call.ctx, r.cancel = context.WithTimeout(ctx, timeout)
 	}

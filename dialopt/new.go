@@ -2,19 +2,13 @@ package dialopt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/encoding"
 
 	"github.com/grpckit/grpckit/callopt"
 	"github.com/grpckit/grpckit/interceptors/deadline"
-	"github.com/grpckit/grpckit/interceptors/filter"
-	"github.com/grpckit/grpckit/interceptors/logging"
-	"github.com/grpckit/grpckit/interceptors/metrics"
-	"github.com/grpckit/grpckit/interceptors/tracing"
 	"github.com/grpckit/grpckit/internal/chain"
 )
 
@@ -27,23 +21,33 @@ import (
 // check through the full stack therefore allocates nothing extra.
 // Raw options from WithDialOptions come last.
 func New(opts ...Option) ([]grpc.DialOption, error) {
-	c := &config{}
-	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i), o) {
-			continue
-		}
-		o.apply(c)
-	}
-	if err := c.validate(); err != nil {
+	c, err := apply(opts)
+	if err != nil {
 		return nil, err
 	}
 	return c.build()
 }
 
 // NewClient is New followed by grpc.NewClient(target, ...). Like grpc.NewClient
-// it does no I/O; use WaitReady to wait for a connection.
+// it does no I/O; use WaitReady to wait for a connection. An xds:/// target is
+// checked first: without an xDS bootstrap or the xds resolver it is an error
+// naming GRPC_XDS_BOOTSTRAP, and service-config options (WithRetry,
+// WithMethodConfig, WithLoadBalancing) are refused with it, since the control
+// plane's config replaces them.
 func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
-	dopts, err := New(opts...)
+	if err := checkTarget(target); err != nil {
+		return nil, err
+	}
+	c, err := apply(opts)
+	if err != nil {
+		return nil, err
+	}
+	if isXDS(target) && (len(c.methods) > 0 || c.lb != "") {
+		return nil, fmt.Errorf("dialopt: target %q: the xDS control plane supplies the service config and grpc-go ignores "+
+			"the default one, so WithRetry, WithMethodConfig and WithLoadBalancing would do nothing: set retry, "+
+			"timeouts and load balancing on the route and cluster resources", target)
+	}
+	dopts, err := c.build()
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +56,20 @@ func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
 		return nil, fmt.Errorf("dialopt: %w", err)
 	}
 	return cc, nil
+}
+
+func apply(opts []Option) (*config, error) {
+	c := &config{}
+	for i, o := range opts {
+		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i+1), o) {
+			continue
+		}
+		o.apply(c)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // validate adds the checks that need every option applied, after the
@@ -128,15 +146,7 @@ func (c *config) layers() []chain.ClientLayer {
 			},
 		})
 	}
-	if c.tracingOn {
-		ls = append(ls, observer(tracing.UnaryClientInterceptor(c.tracing...), tracing.StreamClientInterceptor(c.tracing...), tracing.Filter(c.tracing...)))
-	}
-	if c.metricsOn {
-		ls = append(ls, observer(metrics.UnaryClientInterceptor(c.metrics...), metrics.StreamClientInterceptor(c.metrics...), metrics.Filter(c.metrics...)))
-	}
-	if c.loggingOn {
-		ls = append(ls, observer(logging.UnaryClientInterceptor(c.logger, c.logOpts...), logging.StreamClientInterceptor(c.logger, c.logOpts...), logging.Filter(c.logOpts...)))
-	}
+	ls = append(ls, c.obs.ClientLayers()...)
 	for _, u := range c.unary {
 		ls = append(ls, chain.ClientLayer{Unary: u})
 	}
@@ -155,32 +165,4 @@ func hasCallopt(_ context.Context, _ string, opts []grpc.CallOption) bool {
 		}
 	}
 	return false
-}
-
-// observer is a layer that acts only on the calls its filter matches.
-func observer(u grpc.UnaryClientInterceptor, s grpc.StreamClientInterceptor, m filter.Matcher) chain.ClientLayer {
-	return chain.ClientLayer{Unary: u, Stream: s, Active: func(ctx context.Context, method string, _ []grpc.CallOption) bool {
-		return filter.Matches(ctx, m, method, true)
-	}}
-}
-
-// WaitReady connects cc and waits until it is Ready or ctx is done, replacing
-// the deprecated grpc.WithBlock that grpc.NewClient ignores. It returns nil
-// once Ready, or an error naming the last state seen (wrapping ctx's error) if
-// ctx ends first or cc is shut down.
-func WaitReady(ctx context.Context, cc *grpc.ClientConn) error {
-	for {
-		s := cc.GetState()
-		switch s {
-		case connectivity.Ready:
-			return nil
-		case connectivity.Shutdown:
-			return errors.New("dialopt: connection is shut down")
-		case connectivity.Idle:
-			cc.Connect()
-		}
-		if !cc.WaitForStateChange(ctx, s) {
-			return fmt.Errorf("dialopt: connection not ready (last state %s): %w", s, ctx.Err())
-		}
-	}
 }

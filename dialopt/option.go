@@ -1,7 +1,6 @@
 package dialopt
 
 import (
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
+	"github.com/grpckit/grpckit/internal/observe"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
 
@@ -29,13 +29,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 type config struct {
 	creds       credentials.TransportCredentials
 	credsTried  bool // a credentials option was given, valid or not
-	tracing     []tracing.Option
-	tracingOn   bool
-	metrics     []metrics.Option
-	metricsOn   bool
-	logger      *slog.Logger
-	logOpts     []logging.Option
-	loggingOn   bool
+	obs         observe.Set
 	timeout     time.Duration
 	timeoutOn   bool
 	codec       string
@@ -82,37 +76,19 @@ func WithTransportCredentials(creds credentials.TransportCredentials) Option {
 // traced unless tracing.WithFilter says otherwise. Do not combine it with
 // otelgrpc's stats handler: every call would get two client spans.
 func WithTracing(opts ...tracing.Option) Option {
-	return optionFunc(func(c *config) {
-		if err := tracing.Validate(opts...); err != nil {
-			c.errs.Nest(pkg, "WithTracing", err)
-			return
-		}
-		c.tracing, c.tracingOn = opts, true
-	})
+	return optionFunc(func(c *config) { c.obs.SetTracing(&c.errs, pkg, "WithTracing", opts) })
 }
 
 // WithMetrics adds grpckit's OpenTelemetry metrics client interceptors
 // (rpc.client.call.duration).
 func WithMetrics(opts ...metrics.Option) Option {
-	return optionFunc(func(c *config) {
-		if err := metrics.Validate(opts...); err != nil {
-			c.errs.Nest(pkg, "WithMetrics", err)
-			return
-		}
-		c.metrics, c.metricsOn = opts, true
-	})
+	return optionFunc(func(c *config) { c.obs.SetMetrics(&c.errs, pkg, "WithMetrics", opts) })
 }
 
 // WithLogging adds grpckit's slog client interceptors, writing to l. A nil l is
 // an error.
 func WithLogging(l *slog.Logger, opts ...logging.Option) Option {
-	return optionFunc(func(c *config) {
-		if err := logging.Validate(l, opts...); err != nil {
-			c.errs.Nest(pkg, "WithLogging", err)
-			return
-		}
-		c.logger, c.logOpts, c.loggingOn = l, opts, true
-	})
+	return optionFunc(func(c *config) { c.obs.SetLogging(&c.errs, pkg, "WithLogging", l, opts) })
 }
 
 // WithDefaultTimeout bounds every call whose context has no deadline to d (the
@@ -150,13 +126,13 @@ func WithCompressor(name string) Option {
 // one pointer that every concurrent call would share.
 func WithDefaultCallOptions(opts ...grpc.CallOption) Option {
 	return optionFunc(func(c *config) {
+		if opterr.NilEach(&c.errs, pkg, "WithDefaultCallOptions", "option", opts) {
+			return
+		}
 		for i, o := range opts {
 			switch o.(type) {
 			case grpc.HeaderCallOption, grpc.TrailerCallOption, grpc.PeerCallOption, callopt.CaptureOption:
-				c.fail("WithDefaultCallOptions", "option %d is %T: its pointer would be shared by every concurrent call; pass it per call", i, o)
-				return
-			}
-			if c.errs.Nil(pkg, "WithDefaultCallOptions", fmt.Sprintf("option %d", i), o) {
+				c.fail("WithDefaultCallOptions", "option %d is %T: its pointer would be shared by every concurrent call; pass it per call", i+1, o)
 				return
 			}
 		}
@@ -187,10 +163,8 @@ func WithKeepalive(p keepalive.ClientParameters) Option {
 // (callopt, deadline, tracing, metrics, logging), first given = outermost.
 func WithUnaryInterceptors(i ...grpc.UnaryClientInterceptor) Option {
 	return optionFunc(func(c *config) {
-		for n, f := range i {
-			if c.errs.Nil(pkg, "WithUnaryInterceptors", fmt.Sprintf("interceptor %d", n), f) {
-				return
-			}
+		if opterr.NilEach(&c.errs, pkg, "WithUnaryInterceptors", "interceptor", i) {
+			return
 		}
 		c.unary = append(c.unary, i...)
 	})
@@ -200,10 +174,8 @@ func WithUnaryInterceptors(i ...grpc.UnaryClientInterceptor) Option {
 // WithUnaryInterceptors.
 func WithStreamInterceptors(i ...grpc.StreamClientInterceptor) Option {
 	return optionFunc(func(c *config) {
-		for n, f := range i {
-			if c.errs.Nil(pkg, "WithStreamInterceptors", fmt.Sprintf("interceptor %d", n), f) {
-				return
-			}
+		if opterr.NilEach(&c.errs, pkg, "WithStreamInterceptors", "interceptor", i) {
+			return
 		}
 		c.stream = append(c.stream, i...)
 	})
@@ -220,10 +192,8 @@ func WithStreamInterceptors(i ...grpc.StreamClientInterceptor) Option {
 // call two client spans, and the same for metrics; use one or the other.
 func WithDialOptions(o ...grpc.DialOption) Option {
 	return optionFunc(func(c *config) {
-		for n, opt := range o {
-			if c.errs.Nil(pkg, "WithDialOptions", fmt.Sprintf("option %d", n), opt) {
-				return
-			}
+		if opterr.NilEach(&c.errs, pkg, "WithDialOptions", "option", o) {
+			return
 		}
 		c.dialOpts = append(c.dialOpts, o...)
 	})

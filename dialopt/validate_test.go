@@ -37,7 +37,7 @@ func TestValidation(t *testing.T) {
 		{"minimal", []dialopt.Option{ins}, ""},
 		{"no transport security", nil, "no transport security"},
 		{"nil credentials", []dialopt.Option{dialopt.WithTransportCredentials(nil)}, "WithTransportCredentials: credentials is nil"},
-		{"nil option", []dialopt.Option{ins, nil}, "dialopt: New: option 1 is nil"},
+		{"nil option", []dialopt.Option{ins, nil}, "dialopt: New: option 2 is nil"},
 		{"unknown codec", []dialopt.Option{ins, dialopt.WithCodec("yaml")}, `WithCodec: no codec registered for content-subtype "yaml"`},
 		{"proto codec", []dialopt.Option{ins, dialopt.WithCodec("Proto")}, ""},
 		{"unknown compressor", []dialopt.Option{ins, dialopt.WithCompressor("lz4")}, `WithCompressor: no compressor registered as "lz4"`},
@@ -49,10 +49,10 @@ func TestValidation(t *testing.T) {
 		{"retry NaN multiplier", []dialopt.Option{ins, dialopt.WithRetry(retry(func(p *dialopt.RetryPolicy) { p.BackoffMultiplier = math.NaN() }))}, "dialopt: WithRetry: BackoffMultiplier NaN: must be a finite positive number"},
 		{"retry Inf multiplier", []dialopt.Option{ins, dialopt.WithRetry(retry(func(p *dialopt.RetryPolicy) { p.BackoffMultiplier = math.Inf(1) }))}, "dialopt: WithRetry: BackoffMultiplier +Inf"},
 		{"method retry NaN multiplier", []dialopt.Option{ins, dialopt.WithMethodConfig(dialopt.MethodConfig{Service: "a.B", Retry: &dialopt.RetryPolicy{MaxAttempts: 2, InitialBackoff: 1, MaxBackoff: 1, BackoffMultiplier: math.NaN(), RetryableCodes: []codes.Code{codes.Aborted}}})}, "dialopt: WithMethodConfig: /a.B/: retry: BackoffMultiplier NaN"},
-		{"nil dial option", []dialopt.Option{ins, dialopt.WithDialOptions(nil)}, "dialopt: WithDialOptions: option 0 is nil"},
-		{"nil default call option", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(nil)}, "dialopt: WithDefaultCallOptions: option 0 is nil"},
+		{"nil dial option", []dialopt.Option{ins, dialopt.WithDialOptions(nil)}, "dialopt: WithDialOptions: option 1 is nil"},
+		{"nil default call option", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(nil)}, "dialopt: WithDefaultCallOptions: option 1 is nil"},
 		{"identity compressor", []dialopt.Option{ins, dialopt.WithCompressor("identity")}, ""},
-		{"header in defaults", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(grpc.WaitForReady(true), grpc.Header(&md))}, "WithDefaultCallOptions: option 1 is grpc.HeaderCallOption"},
+		{"header in defaults", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(grpc.WaitForReady(true), grpc.Header(&md))}, "WithDefaultCallOptions: option 2 is grpc.HeaderCallOption"},
 		{"trailer in defaults", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(grpc.Trailer(&md))}, "grpc.TrailerCallOption"},
 		{"capture in defaults", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(callopt.Capture(new(callopt.Call)))}, "callopt.CaptureOption"},
 		{"peer in defaults", []dialopt.Option{ins, dialopt.WithDefaultCallOptions(grpc.Peer(nil))}, "grpc.PeerCallOption"},
@@ -78,8 +78,8 @@ func TestValidation(t *testing.T) {
 		{"weighted round robin", []dialopt.Option{ins, dialopt.WithLoadBalancing(dialopt.WeightedRoundRobin)}, ""},
 		{"nil logger", []dialopt.Option{ins, dialopt.WithLogging(nil)}, "WithLogging:"},
 		{"logger ok", []dialopt.Option{ins, dialopt.WithLogging(slog.Default())}, ""},
-		{"nil interceptor", []dialopt.Option{ins, dialopt.WithUnaryInterceptors(nil)}, "WithUnaryInterceptors: interceptor 0 is nil"},
-		{"nil stream interceptor", []dialopt.Option{ins, dialopt.WithStreamInterceptors(nil)}, "WithStreamInterceptors: interceptor 0 is nil"},
+		{"nil interceptor", []dialopt.Option{ins, dialopt.WithUnaryInterceptors(nil)}, "WithUnaryInterceptors: interceptor 1 is nil"},
+		{"nil stream interceptor", []dialopt.Option{ins, dialopt.WithStreamInterceptors(nil)}, "WithStreamInterceptors: interceptor 1 is nil"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestEveryErrorInOrder(t *testing.T) {
 		t.Fatal("New accepted five bad options")
 	}
 	want := []string{
-		"dialopt: New: option 1 is nil",
+		"dialopt: New: option 2 is nil",
 		"dialopt: WithLogging: ",
 		"dialopt: WithDefaultTimeout: negative timeout -1ns",
 		"dialopt: WithTransportCredentials: credentials is nil",

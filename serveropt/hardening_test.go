@@ -100,7 +100,7 @@ func TestRawOptionsCannotPanic(t *testing.T) {
 		opts []serveropt.Option
 		want string
 	}{
-		{"nil raw option", []serveropt.Option{serveropt.WithServerOptions(nil)}, "serveropt: WithServerOptions: option 0 is nil"},
+		{"nil raw option", []serveropt.Option{serveropt.WithServerOptions(nil)}, "serveropt: WithServerOptions: option 1 is nil"},
 		{"strict codecs and a raw tap", []serveropt.Option{serveropt.WithStrictCodecs(), serveropt.WithServerOptions(grpc.InTapHandle(noTap))}, "serveropt: WithServerOptions: grpc.NewServer refuses the options"},
 		{"two raw unary interceptors", []serveropt.Option{serveropt.WithServerOptions(grpc.UnaryInterceptor(countingUnary(new(atomic.Int32))), grpc.UnaryInterceptor(countingUnary(new(atomic.Int32))))}, "WithServerOptions: grpc.NewServer refuses"},
 		{"health twice", []serveropt.Option{serveropt.WithHealth(health.NewServer()), serveropt.WithHealth(health.NewServer())}, "serveropt: WithHealth: given twice"},

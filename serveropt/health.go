@@ -19,13 +19,13 @@ import (
 // grpc-go passes in is the server's whole chain (grpckit's and any raw
 // one), so nothing is skipped.
 type healthCheck struct {
-	srv     *grpc.Server
+	srv     Registrar
 	h       *health.Server
 	info    *grpc.UnaryServerInfo
 	handler grpc.UnaryHandler
 }
 
-func (c *config) registerHealth(s *grpc.Server) {
+func (c *config) registerHealth(s Registrar) {
 	hc := &healthCheck{srv: s, h: c.health}
 	hc.info = &grpc.UnaryServerInfo{Server: c.health, FullMethod: healthpb.Health_Check_FullMethodName}
 	hc.handler = hc.check
@@ -37,7 +37,9 @@ func (c *config) registerHealth(s *grpc.Server) {
 		}
 	}
 	s.RegisterService(&desc, c.health)
-	registerHealthServer(s, c.health)
+	if gs, ok := s.(*grpc.Server); ok {
+		registerHealthServer(gs, c.health)
+	}
 }
 
 func (hc *healthCheck) handle(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {

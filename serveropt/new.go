@@ -30,11 +30,30 @@ func New(opts ...Option) ([]grpc.ServerOption, error) {
 // of WithHealth and reflection of WithReflection. Register your own services
 // on the result, then serve it with Serve (or grpc.Server.Serve).
 func NewServer(opts ...Option) (*grpc.Server, error) {
+	return NewServerWith(func(o ...grpc.ServerOption) (*grpc.Server, error) { return grpc.NewServer(o...), nil }, opts...)
+}
+
+// Registrar is a server NewServerWith can build and register services on:
+// *grpc.Server, or the *GRPCServer of google.golang.org/grpc/xds.
+type Registrar interface {
+	grpc.ServiceRegistrar
+	GetServiceInfo() map[string]grpc.ServiceInfo
+}
+
+// NewServerWith is NewServer for servers made by another constructor (such
+// as grpc-go's xds.NewGRPCServer): it applies opts, calls newServer with the
+// resulting options, and registers health and reflection on what it
+// returns. An error from newServer is returned as is.
+func NewServerWith[S Registrar](newServer func(...grpc.ServerOption) (S, error), opts ...Option) (S, error) {
+	var zero S
 	c, err := apply(opts)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	s := grpc.NewServer(c.build()...)
+	s, err := newServer(c.build()...)
+	if err != nil {
+		return zero, err
+	}
 	if c.health != nil {
 		c.registerHealth(s)
 	}
@@ -47,7 +66,7 @@ func NewServer(opts ...Option) (*grpc.Server, error) {
 func apply(opts []Option) (*config, error) {
 	c := &config{}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i), o) {
+		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i+1), o) {
 			continue
 		}
 		o.apply(c)

@@ -2,7 +2,6 @@ package serveropt
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
+	"github.com/grpckit/grpckit/internal/observe"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
 
@@ -33,13 +33,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 type config struct {
 	strict     bool
 	taps       []tap.ServerInHandle
-	tracing    []tracing.Option
-	tracingOn  bool
-	metrics    []metrics.Option
-	metricsOn  bool
-	logger     *slog.Logger
-	logOpts    []logging.Option
-	loggingOn  bool
+	obs        observe.Set
 	recovery   bool
 	recoverFn  RecoveryHandler
 	deadline   []deadline.Option
@@ -97,37 +91,19 @@ func WithTapHandle(h tap.ServerInHandle) Option {
 // otherwise. Do not combine it with otelgrpc's stats handler: spans would be
 // doubled.
 func WithTracing(opts ...tracing.Option) Option {
-	return optionFunc(func(c *config) {
-		if err := tracing.Validate(opts...); err != nil {
-			c.errs.Nest(pkg, "WithTracing", err)
-			return
-		}
-		c.tracing, c.tracingOn = opts, true
-	})
+	return optionFunc(func(c *config) { c.obs.SetTracing(&c.errs, pkg, "WithTracing", opts) })
 }
 
 // WithMetrics adds grpckit's OpenTelemetry metrics server interceptors
 // (rpc.server.call.duration).
 func WithMetrics(opts ...metrics.Option) Option {
-	return optionFunc(func(c *config) {
-		if err := metrics.Validate(opts...); err != nil {
-			c.errs.Nest(pkg, "WithMetrics", err)
-			return
-		}
-		c.metrics, c.metricsOn = opts, true
-	})
+	return optionFunc(func(c *config) { c.obs.SetMetrics(&c.errs, pkg, "WithMetrics", opts) })
 }
 
 // WithLogging adds grpckit's slog server interceptors, writing to l. The
 // recovery interceptor logs panic stacks to l as well. A nil l is an error.
 func WithLogging(l *slog.Logger, opts ...logging.Option) Option {
-	return optionFunc(func(c *config) {
-		if err := logging.Validate(l, opts...); err != nil {
-			c.errs.Nest(pkg, "WithLogging", err)
-			return
-		}
-		c.logger, c.logOpts, c.loggingOn = l, opts, true
-	})
+	return optionFunc(func(c *config) { c.obs.SetLogging(&c.errs, pkg, "WithLogging", l, opts) })
 }
 
 // RecoveryHandler turns a recovered panic value into the error the call
@@ -333,10 +309,8 @@ func WithReflection() Option {
 // an error.
 func WithUnaryInterceptors(i ...grpc.UnaryServerInterceptor) Option {
 	return optionFunc(func(c *config) {
-		for n, f := range i {
-			if c.errs.Nil(pkg, "WithUnaryInterceptors", fmt.Sprintf("interceptor %d", n), f) {
-				return
-			}
+		if opterr.NilEach(&c.errs, pkg, "WithUnaryInterceptors", "interceptor", i) {
+			return
 		}
 		c.unary = append(c.unary, i...)
 	})
@@ -346,10 +320,8 @@ func WithUnaryInterceptors(i ...grpc.UnaryServerInterceptor) Option {
 // WithUnaryInterceptors.
 func WithStreamInterceptors(i ...grpc.StreamServerInterceptor) Option {
 	return optionFunc(func(c *config) {
-		for n, f := range i {
-			if c.errs.Nil(pkg, "WithStreamInterceptors", fmt.Sprintf("interceptor %d", n), f) {
-				return
-			}
+		if opterr.NilEach(&c.errs, pkg, "WithStreamInterceptors", "interceptor", i) {
+			return
 		}
 		c.stream = append(c.stream, i...)
 	})
@@ -367,10 +339,8 @@ func WithStreamInterceptors(i ...grpc.StreamServerInterceptor) Option {
 // and the same for metrics; use one or the other.
 func WithServerOptions(o ...grpc.ServerOption) Option {
 	return optionFunc(func(c *config) {
-		for n, opt := range o {
-			if c.errs.Nil(pkg, "WithServerOptions", fmt.Sprintf("option %d", n), opt) {
-				return
-			}
+		if opterr.NilEach(&c.errs, pkg, "WithServerOptions", "option", o) {
+			return
 		}
 		c.serverOpts = append(c.serverOpts, o...)
 	})

@@ -17,7 +17,7 @@ var errPanic = status.Error(codes.Internal, "internal error")
 // the call ends with: the RecoveryHandler's, or errPanic. A panicking
 // handler of the user's gives errPanic too.
 func (c *config) recoverPanic(ctx context.Context, p any) (err error) {
-	log := c.logger
+	log := c.obs.Logger()
 	if log == nil {
 		log = slog.Default()
 	}

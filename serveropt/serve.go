@@ -103,7 +103,7 @@ func Serve(ctx context.Context, srv *grpc.Server, lis net.Listener, opts ...Serv
 		c.errs.Addf(pkg, "Serve", "nil listener")
 	}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "Serve", fmt.Sprintf("option %d", i), o) {
+		if c.errs.Nil(pkg, "Serve", fmt.Sprintf("option %d", i+1), o) {
 			continue
 		}
 		o.applyServe(&c)

@@ -169,7 +169,7 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{"nil listener", serveropt.Serve(context.Background(), srv, nil), "serveropt: Serve: nil listener"},
 		{"grace too long", serveropt.Serve(context.Background(), srv, lis, serveropt.WithGracePeriod(time.Minute)), "serveropt: WithGracePeriod: 1m0s is outside [0, 10s]"},
 		{"zero stop timeout", serveropt.Serve(context.Background(), srv, lis, serveropt.WithStopTimeout(0)), "serveropt: WithStopTimeout:"},
-		{"nil option", serveropt.Serve(context.Background(), srv, lis, nil), "serveropt: Serve: option 0 is nil"},
+		{"nil option", serveropt.Serve(context.Background(), srv, lis, nil), "serveropt: Serve: option 1 is nil"},
 	} {
 		if tt.err == nil || !strings.Contains(tt.err.Error(), tt.want) {
 			t.Errorf("%s: %v, want containing %q", tt.name, tt.err, tt.want)

@@ -19,7 +19,7 @@ func TestValidation(t *testing.T) {
 		wantErr string
 	}{
 		{"empty", nil, ""},
-		{"nil option", []serveropt.Option{nil}, "serveropt: New: option 0 is nil"},
+		{"nil option", []serveropt.Option{nil}, "serveropt: New: option 1 is nil"},
 		{"nil logger", []serveropt.Option{serveropt.WithLogging(nil)}, "serveropt: WithLogging:"},
 		{"nil auth", []serveropt.Option{serveropt.WithAuth(nil)}, "serveropt: WithAuth: auth function is nil"},
 		{"nil limiter", []serveropt.Option{serveropt.WithRateLimit(nil)}, "serveropt: WithRateLimit: limiter is nil"},
@@ -29,9 +29,9 @@ func TestValidation(t *testing.T) {
 		{"keepalive ok", []serveropt.Option{serveropt.WithKeepalive(keepalive.ServerParameters{Time: time.Minute}, keepalive.EnforcementPolicy{MinTime: 30 * time.Second, PermitWithoutStream: true})}, ""},
 		{"negative size", []serveropt.Option{serveropt.WithMaxMessageSize(-1, 0)}, "serveropt: WithMaxMessageSize: negative size"},
 		{"zero streams", []serveropt.Option{serveropt.WithMaxConcurrentStreams(0)}, "serveropt: WithMaxConcurrentStreams"},
-		{"nil interceptor", []serveropt.Option{serveropt.WithUnaryInterceptors(nil)}, "serveropt: WithUnaryInterceptors: interceptor 0 is nil"},
+		{"nil interceptor", []serveropt.Option{serveropt.WithUnaryInterceptors(nil)}, "serveropt: WithUnaryInterceptors: interceptor 1 is nil"},
 		{"nil tap handle", []serveropt.Option{serveropt.WithTapHandle(nil)}, "serveropt: WithTapHandle: tap handle is nil"},
-		{"nil stream interceptor", []serveropt.Option{serveropt.WithStreamInterceptors(nil)}, "serveropt: WithStreamInterceptors: interceptor 0 is nil"},
+		{"nil stream interceptor", []serveropt.Option{serveropt.WithStreamInterceptors(nil)}, "serveropt: WithStreamInterceptors: interceptor 1 is nil"},
 		{"bad deadline", []serveropt.Option{serveropt.WithDeadline(deadline.WithFloor(-time.Second))}, "serveropt: WithDeadline:"},
 		{"bad forward key", []serveropt.Option{serveropt.WithForward([]string{"bad key"})}, "serveropt: WithForward:"},
 		{"everything", []serveropt.Option{serveropt.WithRecovery(), serveropt.WithStrictCodecs(), serveropt.WithReflection(), serveropt.WithTracing(), serveropt.WithMetrics()}, ""},

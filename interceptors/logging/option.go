@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/chain"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
 
@@ -108,8 +109,10 @@ func Validate(l *slog.Logger, opts ...Option) error {
 	return newConfig(l, opts).errs.Err()
 }
 
-// Filter returns the matcher that interceptors built with opts consult: the
-// last valid WithFilter, or filter.SkipHealthCheck(). A call it does not match
-// is not logged at all, so option builders (dialopt, serveropt) use it to
-// leave the interceptor out of such calls.
-func Filter(opts ...Option) filter.Matcher { return newConfig(slog.Default(), opts).filter }
+// filterOf returns the matcher that interceptors built with opts consult:
+// the last valid WithFilter, or filter.SkipHealthCheck(). The option builders
+// (dialopt, serveropt) ask it, through internal/chain, to leave the
+// interceptor out of the calls it does not match.
+func filterOf(opts []Option) filter.Matcher { return newConfig(slog.Default(), opts).filter }
+
+func init() { chain.RegisterFilter(filterOf) }

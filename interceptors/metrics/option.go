@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/chain"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
 
@@ -78,11 +79,11 @@ func Validate(opts ...Option) error {
 	return newConfig(opts).errs.Err()
 }
 
-// Filter returns the matcher that interceptors built with opts consult: the
-// last valid WithFilter, or filter.SkipHealthCheck(). A call it does not match
-// is not measured at all, so option builders (dialopt, serveropt) use it to
-// leave the interceptor out of such calls.
-func Filter(opts ...Option) filter.Matcher {
+// filterOf returns the matcher that interceptors built with opts consult:
+// the last valid WithFilter, or filter.SkipHealthCheck(). The option builders
+// (dialopt, serveropt) ask it, through internal/chain, to leave the
+// interceptor out of the calls it does not match.
+func filterOf(opts []Option) filter.Matcher {
 	c := &config{filter: filter.SkipHealthCheck()}
 	for _, o := range opts {
 		if !opterr.IsNil(o) {
@@ -91,3 +92,5 @@ func Filter(opts ...Option) filter.Matcher {
 	}
 	return c.filter
 }
+
+func init() { chain.RegisterFilter(filterOf) }

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/chain"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
 
@@ -184,8 +185,10 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
-// Filter returns the matcher that interceptors built with opts consult: the
-// last valid WithFilter, or filter.SkipHealthCheck(). A call it does not match
-// is not touched at all, so option builders (dialopt, serveropt) use it to
-// leave the interceptor out of such calls.
-func Filter(opts ...Option) filter.Matcher { return newConfig(opts).filter }
+// filterOf returns the matcher that interceptors built with opts consult:
+// the last valid WithFilter, or filter.SkipHealthCheck(). The option builders
+// (dialopt, serveropt) ask it, through internal/chain, to leave the
+// interceptor out of the calls it does not match.
+func filterOf(opts []Option) filter.Matcher { return newConfig(opts).filter }
+
+func init() { chain.RegisterFilter(filterOf) }

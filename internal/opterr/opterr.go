@@ -106,3 +106,16 @@ func flatten(err error) []error {
 	}
 	return []error{err}
 }
+
+// NilEach records "what N is nil" against option for the first nil or
+// typed-nil element of vs, counting from 1 as every grpckit error does, and
+// reports whether there was one.
+func NilEach[T any](l *List, pkg, option, what string, vs []T) bool {
+	for i, v := range vs {
+		if IsNil(v) {
+			l.Addf(pkg, option, "%s %d is nil", what, i+1)
+			return true
+		}
+	}
+	return false
+}
