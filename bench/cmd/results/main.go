@@ -580,7 +580,7 @@ func targets(w io.Writer, r results) {
 	// adds, within one group.
 	vsAnchor := func(group, stack, unit string, per float64, format func(float64) string) (string, float64) {
 		g, a := r.added(group+"/"+stack, group+"/bare", unit)/per, r.added(group+"/anchor", group+"/bare", unit)/per
-		return fmt.Sprintf("%s adds %s, anchor adds %s: %.2f of the anchor's", stack, format(g), format(a), g/a), g / a
+		return fmt.Sprintf("%s adds %s, anchor adds %s: %.3f of the anchor's", stack, format(g), format(a), g/a), g / a
 	}
 	if r.has("Unary/bare") && r.has("Unary/grpckit+callopt") && r.has("Unary/anchor") {
 		f, v := vsAnchor("Unary", "grpckit+callopt", "ns/op", 1, ns)
