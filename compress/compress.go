@@ -17,8 +17,9 @@ const (
 )
 
 // DefaultMaxRecvMsgSize is the receive limit the registered zstd compressor
-// bounds its decoders by: 4 MiB, grpc-go's default for grpc.MaxRecvMsgSize and
-// grpc.MaxCallRecvMsgSize.
+// assumes (see WithMaxRecvMsgSize): 4 MiB, grpc-go's default for
+// grpc.MaxRecvMsgSize and grpc.MaxCallRecvMsgSize. Its decoders accept
+// windows up to max(MinDecoderWindow, this), 8 MiB.
 const DefaultMaxRecvMsgSize = 4 << 20
 
 // DefaultWindowSize is the window of the registered zstd encoder: 512 KiB, so

@@ -27,13 +27,15 @@ func NewGzip(opts ...Option) (encoding.Compressor, error) {
 	if _, err := gzip.NewWriterLevel(io.Discard, cfg.level); err != nil {
 		return nil, fmt.Errorf("compress: WithLevel(%d): %w", cfg.level, err)
 	}
-	return &gzipCompressor{level: cfg.level}, nil
+	c := &gzipCompressor{level: cfg.level}
+	c.readers.newDecoder = func() (decoder, error) { return new(gzipDecoder), nil }
+	return c, nil
 }
 
 type gzipCompressor struct {
 	level   int
 	writers sync.Pool // *gzipWriter
-	readers sync.Pool // *gzipReader
+	readers readerPool
 }
 
 func (c *gzipCompressor) Name() string { return Gzip }
@@ -77,40 +79,17 @@ func (z *gzipWriter) Close() error {
 }
 
 func (c *gzipCompressor) Decompress(r io.Reader) (io.Reader, error) {
-	z, _ := c.readers.Get().(*gzipReader)
-	if z == nil {
-		z = &gzipReader{c: c}
-	}
-	if err := z.r.Reset(r); err != nil {
-		c.readers.Put(z)
-		return nil, err
-	}
-	z.open = true
-	return z, nil
+	return c.readers.get(r)
 }
 
-// gzipReader is a pooled gzip reader.
-type gzipReader struct {
-	c    *gzipCompressor
-	r    gzip.Reader
-	open bool
-}
+// gzipDecoder is a gzip.Reader for the reader pool. It keeps a pointer to
+// the last input (gzip.Reader cannot be reset to nothing); grpc-go has
+// already released that input's buffers to its pool.
+type gzipDecoder struct{ gzip.Reader }
 
-func (z *gzipReader) Read(p []byte) (int, error) {
-	if !z.open {
-		return 0, errClosed
-	}
-	return z.r.Read(p)
-}
-
-// Close returns the reader to the pool. It never fails. The pooled reader
-// keeps a pointer to the last input reader (gzip.Reader cannot be reset to
-// nothing); grpc-go has already released that reader's buffers to its pool.
-func (z *gzipReader) Close() error {
-	if !z.open {
+func (z *gzipDecoder) reset(r io.Reader) error {
+	if r == nil {
 		return nil
 	}
-	z.open = false
-	z.c.readers.Put(z)
-	return nil
+	return z.Reset(r)
 }

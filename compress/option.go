@@ -43,13 +43,15 @@ func WithLevel(level int) Option {
 	return optionFunc(func(c *config) { c.level = level })
 }
 
-// WithMaxRecvMsgSize bounds what a zstd decoder allocates for itself to the
-// receive limit n in bytes (default DefaultMaxRecvMsgSize, 4 MiB). Set it to
-// the largest grpc.MaxRecvMsgSize / grpc.MaxCallRecvMsgSize used in the
-// process. A frame whose window or declared content size exceeds n is refused
-// before its window is allocated, and reported as an oversized message, so
-// grpc-go answers codes.ResourceExhausted (see NewZstd). n must be at least 1;
-// a window is never bounded below 1 KiB, zstd's minimum.
+// WithMaxRecvMsgSize tells a zstd decoder the largest receive limit n in
+// bytes (grpc.MaxRecvMsgSize / grpc.MaxCallRecvMsgSize) used in the process;
+// default DefaultMaxRecvMsgSize, 4 MiB. grpc-go cannot tell a decompressor
+// the limit of the call, so the decoder bounds the window it allocates by
+// max(MinDecoderWindow, n): a frame declaring a larger window is refused
+// before its window is allocated and read as an oversized message, so
+// grpc-go answers codes.ResourceExhausted (see NewZstd). Windows up to 8 MiB
+// are accepted whatever n is. Raise n when peers send frames with larger
+// windows and the receive limit allows such messages. n must be at least 1.
 //
 // gzip and snappy decoders use constant memory (a 32 KiB window and 64 KiB
 // chunks), so NewGzip and NewSnappy reject this option.

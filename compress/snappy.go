@@ -60,13 +60,17 @@ func NewSnappy(opts ...Option) (encoding.Compressor, error) {
 	case 3:
 		encode = s2.EncodeSnappyBest
 	}
-	return &snappyCompressor{encode: encode}, nil
+	c := &snappyCompressor{encode: encode}
+	c.readers.newDecoder = func() (decoder, error) {
+		return snappyDecoder{s2.NewReader(nil, s2.ReaderMaxBlockSize(snappyMaxBlock))}, nil
+	}
+	return c, nil
 }
 
 type snappyCompressor struct {
 	encode  func(dst, src []byte) []byte
 	writers sync.Pool // *snappyWriter
-	readers sync.Pool // *snappyReader
+	readers readerPool
 }
 
 func (c *snappyCompressor) Name() string { return Snappy }
@@ -174,36 +178,13 @@ func (z *snappyWriter) Close() error {
 }
 
 func (c *snappyCompressor) Decompress(r io.Reader) (io.Reader, error) {
-	z, _ := c.readers.Get().(*snappyReader)
-	if z == nil {
-		z = &snappyReader{c: c, r: s2.NewReader(nil, s2.ReaderMaxBlockSize(snappyMaxBlock))}
-	}
-	z.r.Reset(r)
-	z.open = true
-	return z, nil
+	return c.readers.get(r)
 }
 
-// snappyReader is a pooled s2 reader.
-type snappyReader struct {
-	c    *snappyCompressor
-	r    *s2.Reader
-	open bool
-}
+// snappyDecoder is an s2.Reader for the reader pool.
+type snappyDecoder struct{ *s2.Reader }
 
-func (z *snappyReader) Read(p []byte) (int, error) {
-	if !z.open {
-		return 0, errClosed
-	}
-	return z.r.Read(p)
-}
-
-// Close returns the reader to the pool. It never fails.
-func (z *snappyReader) Close() error {
-	if !z.open {
-		return nil
-	}
-	z.open = false
-	z.r.Reset(nil)
-	z.c.readers.Put(z)
+func (z snappyDecoder) reset(r io.Reader) error {
+	z.Reset(r)
 	return nil
 }

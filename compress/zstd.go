@@ -10,10 +10,20 @@ import (
 	"google.golang.org/grpc/encoding"
 )
 
-// ErrTooLarge reports a zstd frame that announces more than the receive limit
-// (WithMaxRecvMsgSize): a window or a single-segment content size the decoder
-// refuses to allocate. errors.Is finds it in the error a zstd reader returns.
-var ErrTooLarge = errors.New("compress: message larger than the receive limit")
+// ErrTooLarge reports a zstd frame that declares a window (or, for a
+// single-segment frame, a content size) above the decoder's bound,
+// max(MinDecoderWindow, WithMaxRecvMsgSize), which the decoder refuses to
+// allocate. errors.Is finds it in the error a zstd reader returns.
+var ErrTooLarge = errors.New("compress: zstd frame needs a window above the decoder's bound")
+
+// MinDecoderWindow is the largest zstd window every decoder accepts, whatever
+// WithMaxRecvMsgSize says: 8 MiB, what RFC 8878 asks every decoder to support
+// and klauspost/compress/zstd's encoder uses by default.
+const MinDecoderWindow = 8 << 20
+
+// maxFill bounds the zeros a refused frame yields when the reader's consumer
+// applies no limit of its own (see NewZstd).
+const maxFill = 256 << 20
 
 // NewZstd returns a zstd compressor. Register it under "zstd" in an init
 // function to replace the default one:
@@ -35,16 +45,27 @@ var ErrTooLarge = errors.New("compress: message larger than the receive limit")
 // decoder sizes by their content.
 //
 // Decompression uses pooled stream decoders with concurrency 1 (no goroutines)
-// whose window and memory are bounded by the receive limit. The reader
-// implements io.Closer; grpc-go calls Close exactly once, which returns the
-// decoder to the pool (never a finalizer). A frame that needs a larger window,
-// or declares a single-segment size above the limit, is refused before any
-// window is allocated; the reader then reports an oversized message: it yields
-// zero bytes up to limit+1 bytes in total and then an error wrapping
-// ErrTooLarge. grpc-go reads at most its own limit+1 bytes, so when its limit
-// is at most ours it answers codes.ResourceExhausted and never sees the
-// filler; a reader used outside grpc-go must check the error, as with any
-// truncated stream.
+// whose window is bounded by max(MinDecoderWindow, WithMaxRecvMsgSize): 8 MiB
+// by default, so a frame from any ordinary encoder decodes, and the size of
+// the message is left to grpc-go's own receive limit (grpc.MaxRecvMsgSize,
+// grpc.MaxCallRecvMsgSize), which it applies to the decompressed output. The
+// reader implements io.Closer; grpc-go calls Close exactly once, which returns
+// the decoder to the pool (never a finalizer).
+//
+// A frame that declares a larger window (or a single-segment content size
+// above the bound) is refused before its window is allocated. grpc-go's
+// Compressor interface gives the decoder no way to learn the call's receive
+// limit, and turns any read error into codes.Internal, so the reader reports
+// an oversized message instead: it yields zero bytes until its consumer stops
+// reading, and then an error wrapping ErrTooLarge that names the bound and
+// how to raise it. grpc-go stops one byte past its receive limit and answers
+// codes.ResourceExhausted ("grpc: received message after decompression larger
+// than max N", N being the call's actual limit): the filler costs what a
+// legitimate message of that size would. A consumer without a limit gets at
+// most max(256 MiB, WithMaxRecvMsgSize)+1 zero bytes before the error; a
+// reader used outside grpc-go must check the error, as with any truncated
+// stream. To accept larger windows, register a zstd compressor built with
+// WithMaxRecvMsgSize set to the largest receive limit the process uses.
 //
 // The result is safe for concurrent use. A writer or reader it returns must
 // not be used after Close.
@@ -53,7 +74,7 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 	if err := cfg.validate(Zstd, 1, 22); err != nil {
 		return nil, err
 	}
-	bound := uint64(max(cfg.maxRecv, zstd.MinWindowSize))
+	bound := uint64(max(cfg.maxRecv, MinDecoderWindow))
 	c := &zstdCompressor{
 		encOpts: []zstd.EOption{
 			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(cfg.level)),
@@ -66,7 +87,8 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 			// send an empty frame; write one too, for decoders that need it.
 			zstd.WithZeroFrames(true),
 		},
-		maxRecv: int64(cfg.maxRecv),
+		bound: int64(bound),
+		fill:  int64(max(cfg.maxRecv, maxFill)) + 1,
 		decOpts: []zstd.DOption{
 			zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderMaxWindow(bound),
@@ -74,6 +96,13 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 			// Always stream: never decode a whole buffer into a kept slice.
 			zstd.WithDecodeBuffersBelow(0),
 		},
+	}
+	c.readers.newDecoder = func() (decoder, error) {
+		dec, err := zstd.NewReader(nil, c.decOpts...)
+		if err != nil {
+			return nil, fmt.Errorf("compress: zstd decoder: %w", err)
+		}
+		return &zstdDecoder{c: c, dec: dec}, nil
 	}
 	// Build one writer now: it checks the options, and its encoder allocates
 	// nothing until first used.
@@ -87,10 +116,11 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 
 type zstdCompressor struct {
 	encOpts []zstd.EOption
-	maxRecv int64
+	bound   int64 // the largest window a decoder accepts
+	fill    int64 // bytes a refused frame yields before its error
 	decOpts []zstd.DOption
 	writers sync.Pool // *zstdWriter
-	readers sync.Pool // *zstdReader
+	readers readerPool
 }
 
 func (c *zstdCompressor) Name() string { return Zstd }
@@ -155,41 +185,35 @@ func trim(b []byte) []byte {
 }
 
 func (c *zstdCompressor) Decompress(r io.Reader) (io.Reader, error) {
-	z, _ := c.readers.Get().(*zstdReader)
-	if z == nil {
-		dec, err := zstd.NewReader(nil, c.decOpts...)
-		if err != nil {
-			return nil, fmt.Errorf("compress: zstd decoder: %w", err)
-		}
-		z = &zstdReader{c: c, dec: dec}
-	}
-	if err := z.dec.Reset(r); err != nil {
-		return nil, fmt.Errorf("compress: zstd decoder: %w", err)
-	}
-	z.n, z.tooLarge, z.open = 0, nil, true
-	return z, nil
+	return c.readers.get(r)
 }
 
-// zstdReader is a pooled decoder plus the oversized-frame signal.
-type zstdReader struct {
+// zstdDecoder is a stream decoder for the reader pool, plus the
+// oversized-frame signal.
+type zstdDecoder struct {
 	c        *zstdCompressor
 	dec      *zstd.Decoder
 	n        int64 // bytes returned so far, filler included
 	tooLarge error // set once the decoder refused a frame for its size
-	open     bool
 }
 
-func (z *zstdReader) Read(p []byte) (int, error) {
-	if !z.open {
-		return 0, errClosed
+func (z *zstdDecoder) reset(r io.Reader) error {
+	z.n, z.tooLarge = 0, nil
+	if err := z.dec.Reset(r); err != nil && r != nil {
+		return fmt.Errorf("compress: zstd decoder: %w", err)
 	}
+	return nil
+}
+
+func (z *zstdDecoder) Read(p []byte) (int, error) {
 	if z.tooLarge != nil {
 		return z.fill(p)
 	}
 	n, err := z.dec.Read(p)
 	z.n += int64(n)
 	if err != nil && (errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded)) {
-		z.tooLarge = fmt.Errorf("%w (%d bytes): zstd: %w", ErrTooLarge, z.c.maxRecv, err)
+		z.tooLarge = fmt.Errorf("%w of %d bytes (max(8 MiB, compress.WithMaxRecvMsgSize)); "+
+			"to accept it, register a zstd compressor built with compress.WithMaxRecvMsgSize(n): zstd: %w", ErrTooLarge, z.c.bound, err)
 		if n > 0 {
 			return n, nil
 		}
@@ -198,9 +222,9 @@ func (z *zstdReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// fill zeroes p up to limit+1 bytes in total, then returns the error.
-func (z *zstdReader) fill(p []byte) (int, error) {
-	left := z.c.maxRecv + 1 - z.n
+// fill zeroes p up to the fill bound in total, then returns the error.
+func (z *zstdDecoder) fill(p []byte) (int, error) {
+	left := z.c.fill - z.n
 	if left <= 0 {
 		return 0, z.tooLarge
 	}
@@ -208,17 +232,4 @@ func (z *zstdReader) fill(p []byte) (int, error) {
 	clear(p[:k])
 	z.n += int64(k)
 	return k, nil
-}
-
-// Close returns the decoder to the pool. It never fails; a second Close is a
-// no-op as long as the reader has not been handed out again.
-func (z *zstdReader) Close() error {
-	if !z.open {
-		return nil
-	}
-	z.open = false
-	z.tooLarge = nil
-	_ = z.dec.Reset(nil) // drop the reference to grpc-go's buffers
-	z.c.readers.Put(z)
-	return nil
 }

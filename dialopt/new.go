@@ -75,6 +75,7 @@ func apply(opts []Option) (*config, error) {
 // validate adds the checks that need every option applied, after the
 // options' own errors.
 func (c *config) validate() error {
+	c.tls.check(c)
 	if c.creds == nil && !c.credsTried {
 		c.fail("New", "no transport security: use WithTransportCredentials, or WithInsecure for plaintext")
 	}

@@ -43,6 +43,7 @@ type config struct {
 	unary       []grpc.UnaryClientInterceptor
 	stream      []grpc.StreamClientInterceptor
 	dialOpts    []grpc.DialOption
+	tls         tlsSetup
 	errs        opterr.List
 }
 

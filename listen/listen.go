@@ -75,6 +75,7 @@ func Listen(ctx context.Context, spec string, opts ...Option) ([]net.Listener, e
 			return nil, err
 		}
 	}
+	c.wrapTLS(ls)
 	if c.gate != nil {
 		for i, l := range ls {
 			ls[i] = c.gate.Wrap(l)

@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -37,6 +38,8 @@ type config struct {
 	unsetEnv bool
 	gate     *Gate
 	gateSet  bool
+	tls      *tls.Config // WithTLS; checked and cloned by validate
+	tlsSet   bool
 	errs     opterr.List
 }
 
@@ -91,6 +94,9 @@ func (c *config) validate() error {
 	}
 	if c.gateSet {
 		c.errs.Nil(pkg, "WithGate", "gate", c.gate)
+	}
+	if err := c.checkTLS(); err != nil {
+		return err
 	}
 	if c.groupSet {
 		if gid, err := lookupGroup(c.group); err != nil {

@@ -22,8 +22,13 @@ func (c Carrier) Get(key string) string {
 	return vs[0]
 }
 
-// Set stores value under the lower-cased key, replacing earlier values.
+// Set stores value under the lower-cased key, replacing earlier values. On a
+// nil Carrier, which has no map to write to, Set does nothing (propagation
+// then carries nothing); wrap a non-nil MD.
 func (c Carrier) Set(key, value string) {
+	if c == nil {
+		return
+	}
 	c[strings.ToLower(key)] = []string{value}
 }
 

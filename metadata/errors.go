@@ -38,4 +38,8 @@ const (
 	rulePseudo      = "pseudo-headers (starting with ':') are set by the transport"
 	ruleValuePrint  = "value contains a byte outside printable ASCII 0x20-0x7E (use a key ending in -bin for binary data)"
 	ruleBinarySuffx = "binary values need a key ending in -bin"
+	ruleConnection  = "connection-specific header, forbidden by HTTP/2 (the call would fail with Internal)"
+	ruleHost        = "dropped by grpc-go servers (HTTP/2 carries the host in :authority: use grpc.WithAuthority or grpc.CallAuthority)"
+	ruleNilMD       = "nil MD (make one with metadata.MD{} or Pairs)"
+	ruleNilContext  = "nil context"
 )

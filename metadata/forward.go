@@ -13,9 +13,9 @@ import (
 // absent are skipped, and so are keys ValidateKey rejects (the incoming side
 // carries :authority, content-type and grpc-accept-encoding, which must never
 // be forwarded). Existing outgoing metadata is kept. With no matching key ctx
-// is returned as it is.
+// is returned as it is; a nil ctx has no metadata and is returned as it is.
 func Forward(ctx context.Context, keys ...string) context.Context {
-	if len(keys) == 0 {
+	if ctx == nil || len(keys) == 0 {
 		return ctx
 	}
 	var kv []string

@@ -32,8 +32,12 @@ func Pairs(kv ...string) (metadata.MD, error) {
 
 // AppendOutgoing validates kv like Pairs and then appends it to ctx's outgoing
 // metadata with grpc-go's AppendToOutgoingContext. On error ctx is returned
-// unchanged together with the error.
+// unchanged together with the error; a nil ctx is an error (an *Error,
+// "metadata: nil context").
 func AppendOutgoing(ctx context.Context, kv ...string) (context.Context, error) {
+	if ctx == nil {
+		return ctx, &Error{Rule: ruleNilContext}
+	}
 	if _, err := Pairs(kv...); err != nil {
 		return ctx, err
 	}
@@ -50,7 +54,11 @@ func AppendOutgoing(ctx context.Context, kv ...string) (context.Context, error) 
 
 // Incoming returns the first value of key in ctx's incoming metadata. The key
 // is matched case-insensitively, as metadata.ValueFromIncomingContext does.
+// A nil ctx has no metadata: the bool is false.
 func Incoming(ctx context.Context, key string) (string, bool) {
+	if ctx == nil {
+		return "", false
+	}
 	vs := metadata.ValueFromIncomingContext(ctx, key)
 	if len(vs) == 0 {
 		return "", false
@@ -59,7 +67,8 @@ func Incoming(ctx context.Context, key string) (string, bool) {
 }
 
 // First returns the first value of key in md; key is lower-cased before the
-// lookup. The bool is false when the key is absent or has no values.
+// lookup. The bool is false when the key is absent or has no values, and
+// when md is nil.
 func First(md metadata.MD, key string) (string, bool) {
 	vs := md.Get(key)
 	if len(vs) == 0 {

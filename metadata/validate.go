@@ -15,10 +15,15 @@ func IsBinaryKey(key string) bool {
 }
 
 // ValidateKey reports whether key can be sent as it is: non-empty, only
-// [0-9a-z-_.], and not one of the keys the transport reserves (content-type,
-// user-agent, te, grpc-*, and pseudo-headers starting with ':'). Upper-case
-// letters are an error here; Pairs and AppendOutgoing lower-case before they
-// validate.
+// [0-9a-z-_.], not one of the keys the transport reserves (content-type,
+// user-agent, te, grpc-*, and pseudo-headers starting with ':'), not one of
+// the connection-specific headers HTTP/2 forbids (connection, keep-alive,
+// proxy-connection, transfer-encoding, upgrade: a grpc-go server resets the
+// stream for connection, net/http-based servers and proxies answer 400 for
+// all of them, and the call fails with Internal), and not host (grpc-go
+// servers drop it; HTTP/2 carries the host in :authority, set with
+// grpc.WithAuthority or grpc.CallAuthority). Upper-case letters are an error
+// here; Pairs and AppendOutgoing lower-case before they validate.
 func ValidateKey(key string) error {
 	if key == "" {
 		return &Error{Rule: ruleEmptyKey}
@@ -34,6 +39,12 @@ func ValidateKey(key string) error {
 	}
 	if isReserved(key) {
 		return &Error{Key: key, Rule: ruleReserved}
+	}
+	switch key {
+	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
+		return &Error{Key: key, Rule: ruleConnection}
+	case "host":
+		return &Error{Key: key, Rule: ruleHost}
 	}
 	return nil
 }

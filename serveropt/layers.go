@@ -30,6 +30,9 @@ func (c *config) layers() []chain.ServerLayer {
 	if c.authFunc != nil {
 		ls = append(ls, observe.Server(auth.UnaryServerInterceptor(c.authFunc), auth.StreamServerInterceptor(c.authFunc), c.authMatch))
 	}
+	if u, s := c.tls.interceptors(); u != nil { // the authorization policy, health exempt
+		ls = append(ls, chain.ServerLayer{Unary: u, Stream: s})
+	}
 	if c.limiter != nil {
 		ls = append(ls, chain.ServerLayer{
 			Unary:  ratelimit.UnaryServerInterceptor(c.limiter),

@@ -71,6 +71,7 @@ func apply(opts []Option) (*config, error) {
 		}
 		o.apply(c)
 	}
+	c.tls.check(c)
 	if err := c.errs.Err(); err != nil {
 		return nil, err
 	}
@@ -94,7 +95,7 @@ func probe(sopts []grpc.ServerOption) (err error) {
 }
 
 func (c *config) build() []grpc.ServerOption {
-	var sopts []grpc.ServerOption
+	sopts := c.tls.serverOptions()
 	taps := c.taps
 	if c.strict {
 		taps = append([]tap.ServerInHandle{codec.StrictTapHandle}, taps...)

@@ -54,6 +54,7 @@ type config struct {
 	unary      []grpc.UnaryServerInterceptor
 	stream     []grpc.StreamServerInterceptor
 	serverOpts []grpc.ServerOption
+	tls        tlsSetup
 	errs       opterr.List
 }
 

@@ -25,18 +25,21 @@ import (
 // exchange is bounded by the context given to the Dialer. To add headers
 // (Authorization, say), wrap the Dialer and add them to meta.
 func HTTPDialer(network, address, path string) Dialer {
+	return httpDialer("HTTPDialer", network, address, path, nil)
+}
+
+func httpDialer(name, network, address, path string, cfg *tlsDial) Dialer {
 	host := "localhost"
 	if strings.HasPrefix(network, "tcp") {
 		host = address
 	}
 	return func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
 		if !strings.HasPrefix(path, "/") {
-			return nil, fmt.Errorf("session: HTTPDialer: path %q does not start with /", path)
+			return nil, fmt.Errorf("session: %s: path %q does not start with /", name, path)
 		}
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, network, address)
+		conn, err := dial(ctx, network, address, cfg)
 		if err != nil {
-			return nil, fmt.Errorf("session: HTTPDialer: %w", err)
+			return nil, fmt.Errorf("session: %s: %w", name, err)
 		}
 		var out net.Conn
 		err = bounded(ctx, conn, func() error {
@@ -46,7 +49,7 @@ func HTTPDialer(network, address, path string) Dialer {
 		})
 		if err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("session: HTTPDialer: %w", err)
+			return nil, fmt.Errorf("session: %s: %w", name, err)
 		}
 		return out, nil
 	}
@@ -113,18 +116,21 @@ func upgrade(conn net.Conn, host, path, proto string, meta map[string][]string) 
 // Manager.HandleConn. The write is bounded by the context given to the Dialer.
 // It only carries proto "h2c".
 func RawDialer(network, address string) Dialer {
+	return rawDialer("RawDialer", network, address, nil)
+}
+
+func rawDialer(name, network, address string, cfg *tlsDial) Dialer {
 	return func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
 		if proto != "h2c" {
-			return nil, fmt.Errorf("session: RawDialer: protocol %q not supported, want h2c", proto)
+			return nil, fmt.Errorf("session: %s: protocol %q not supported, want h2c", name, proto)
 		}
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, network, address)
+		conn, err := dial(ctx, network, address, cfg)
 		if err != nil {
-			return nil, fmt.Errorf("session: RawDialer: %w", err)
+			return nil, fmt.Errorf("session: %s: %w", name, err)
 		}
 		if err := bounded(ctx, conn, func() error { return WriteHandshake(conn, meta) }); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("session: RawDialer: %w", err)
+			return nil, fmt.Errorf("session: %s: %w", name, err)
 		}
 		return conn, nil
 	}

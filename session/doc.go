@@ -51,6 +51,13 @@
 // exactly once. When the connection ends, the session is over; a new Session
 // (a new id) is needed.
 //
+// Over a network, run sessions over TLS: TLSHTTPDialer and TLSRawDialer wrap
+// the connection in a TLS client connection (checked by security.CheckClient)
+// before the handshake; the daemon accepts them on a TLS listener
+// (listen.WithTLS) and can authorize a session by the client certificate's
+// verified identity (security.IdentityFromState), passed to its Authorizer in
+// the context of HandleConn or HandleHTTPRequest.
+//
 // # Daemon-side guarantees
 //
 // The Manager rejects a malformed handshake, one its Authorizer refuses, and

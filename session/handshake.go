@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -151,6 +152,22 @@ func checkValue(v string) error {
 		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
 			return fmt.Errorf("control byte %#x at %d", c, i)
 		}
+	}
+	return nil
+}
+
+// checkOwnValue is checkValue for the values a Session sends: stricter, so
+// the value arrives as it was given whatever carries the handshake. It
+// refuses tabs too, and leading or trailing spaces, which HTTP trims.
+func checkOwnValue(v string) error {
+	if err := checkValue(v); err != nil {
+		return err
+	}
+	if i := strings.IndexByte(v, '\t'); i >= 0 {
+		return fmt.Errorf("control byte 0x9 at %d", i)
+	}
+	if strings.Trim(v, " ") != v {
+		return errors.New("leading or trailing whitespace, which HTTP trims: the daemon would see another value")
 	}
 	return nil
 }

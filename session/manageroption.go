@@ -87,13 +87,7 @@ func WithDialOptions(opts ...grpc.DialOption) ManagerOption {
 // WithHealthInterval sets the time between two health checks of a session.
 // The default is DefaultHealthInterval (5 s). It must be positive.
 func WithHealthInterval(d time.Duration) ManagerOption {
-	return managerOptionFunc(func(c *managerConfig) {
-		if d <= 0 {
-			c.errs.Addf(pkg, "WithHealthInterval", "%v is not positive", d)
-			return
-		}
-		c.interval = d
-	})
+	return positive("WithHealthInterval", d, func(c *managerConfig) { c.interval = d })
 }
 
 // WithHealthTimeout sets the least time a health check may take; a check may
@@ -102,13 +96,7 @@ func WithHealthInterval(d time.Duration) ManagerOption {
 // connection's HTTP/2 handshake when a session is set up. The default is
 // DefaultHealthTimeout (15 s). It must be positive.
 func WithHealthTimeout(d time.Duration) ManagerOption {
-	return managerOptionFunc(func(c *managerConfig) {
-		if d <= 0 {
-			c.errs.Addf(pkg, "WithHealthTimeout", "%v is not positive", d)
-			return
-		}
-		c.timeout = d
-	})
+	return positive("WithHealthTimeout", d, func(c *managerConfig) { c.timeout = d })
 }
 
 // WithHealthThreshold sets how many consecutive health checks must fail
@@ -130,12 +118,18 @@ func WithHealthThreshold(n int) ManagerOption {
 // group that has no live session yet. The default is DefaultGroupWait (5 s).
 // It must be positive.
 func WithGroupWait(d time.Duration) ManagerOption {
+	return positive("WithGroupWait", d, func(c *managerConfig) { c.groupWait = d })
+}
+
+// positive returns an option that calls set when d is positive and records
+// an error against option otherwise.
+func positive(option string, d time.Duration, set func(*managerConfig)) ManagerOption {
 	return managerOptionFunc(func(c *managerConfig) {
 		if d <= 0 {
-			c.errs.Addf(pkg, "WithGroupWait", "%v is not positive", d)
+			c.errs.Addf(pkg, option, "%v is not positive", d)
 			return
 		}
-		c.groupWait = d
+		set(c)
 	})
 }
 

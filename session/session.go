@@ -59,8 +59,10 @@ var errCloseCalled = errors.New("session: Close called")
 
 // NewSession returns a session with a new random id (25 base-36 characters,
 // about 129 bits, from crypto/rand), a name and a shared key (both sent in
-// the handshake; either may be empty). name and sharedKey must be valid HTTP
-// header values of at most MaxValueLen bytes. ctx is only checked: NewSession
+// the handshake; either may be empty). name and sharedKey must be at most
+// MaxValueLen bytes, without control bytes (tab included) and without
+// leading or trailing spaces: HTTP trims those from header values, so a key
+// that had them could never match on the daemon's side. ctx is only checked: NewSession
 // fails if it is already done, and does not keep it. The session serves the
 // health service (a new health.Server answering SERVING unless
 // WithHealthServer gives one) and nothing else until Allow is called.
@@ -68,10 +70,10 @@ func NewSession(ctx context.Context, name, sharedKey string, opts ...Option) (*S
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("session: NewSession: %w", err)
 	}
-	if err := checkValue(name); err != nil {
+	if err := checkOwnValue(name); err != nil {
 		return nil, fmt.Errorf("session: NewSession: name: %v", err)
 	}
-	if err := checkValue(sharedKey); err != nil {
+	if err := checkOwnValue(sharedKey); err != nil {
 		return nil, fmt.Errorf("session: NewSession: shared key: %v", err)
 	}
 	cfg, err := newSessionConfig(opts)

@@ -1,14 +1,25 @@
 // Command quickstart runs a grpckit server and client in one process over
-// loopback TCP, makes real calls and prints what happened.
+// loopback TCP, makes real calls and prints what happened. With -server it is
+// a small production-shaped service: OTLP export, a Prometheus /metrics
+// endpoint, health probes and a graceful drain on SIGTERM.
 //
-//	go run ./examples/quickstart                        # server and client, one process
-//	go run ./examples/quickstart -server 127.0.0.1:50051 # only the server, until Ctrl-C
-//	go run ./examples/quickstart -client 127.0.0.1:50051 # only the client, against that server
+//	go run ./examples/quickstart                          # server and client, one process
+//	go run ./examples/quickstart -server 127.0.0.1:50051  # only the server, until SIGTERM or Ctrl-C
+//	go run ./examples/quickstart -client 127.0.0.1:50051  # only the client, against that server
+//
+//	# export traces and metrics over OTLP/gRPC, serve Prometheus metrics
+//	go run ./examples/quickstart -server 127.0.0.1:50051 -otlp 127.0.0.1:4317 -metrics 127.0.0.1:9464
 //
 // The server is built with serveropt (OpenTelemetry tracing and metrics
 // through the SDK, slog logging, recovery, strict codecs, health, reflection);
-// the client with dialopt and callopt. With -server, grpcurl and
-// grpc_health_probe can be pointed at the address (reflection is on).
+// the client with dialopt and callopt. Health checks and reflection calls
+// (grpcurl, grpc-health-probe) are neither traced, measured nor logged. With
+// -server, grpcurl and grpc-health-probe can be pointed at the address.
+//
+// On SIGTERM or SIGINT the server drains: health turns NOT_SERVING, it waits
+// -grace for load balancers to notice, stops taking new calls, lets the calls
+// in flight finish for up to -stop-timeout, then closes what remains and
+// flushes its telemetry. It exits 0 after a drain.
 package main
 
 import (
@@ -21,33 +32,59 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/grpckit/grpckit/serveropt"
 )
 
+// config is what the flags select.
+type config struct {
+	server, client string        // -server, -client: run only that side
+	jsonSpans      bool          // -json-spans
+	otlp           string        // -otlp HOST:PORT: OTLP/gRPC collector (plain text)
+	metrics        string        // -metrics ADDR: serve Prometheus /metrics there
+	grace          time.Duration // -grace: NOT_SERVING before the drain starts
+	stopTimeout    time.Duration // -stop-timeout: how long in-flight calls may take
+
+	// listening, when set, is called once the server and the metrics
+	// endpoint listen (metrics is nil without -metrics). Tests use it.
+	listening func(grpcAddr, metricsAddr net.Addr)
+}
+
 func main() {
-	serverAddr := flag.String("server", "", "only run the server, listening on this address")
-	clientAddr := flag.String("client", "", "only run the client, against the server at this address")
-	jsonSpans := flag.Bool("json-spans", false, "export spans with OpenTelemetry's stdouttrace exporter (full JSON) instead of one line each")
+	var c config
+	flag.StringVar(&c.server, "server", "", "only run the server, listening on this address")
+	flag.StringVar(&c.client, "client", "", "only run the client, against the server at this address")
+	flag.BoolVar(&c.jsonSpans, "json-spans", false, "export spans with OpenTelemetry's stdouttrace exporter (full JSON) instead of one line each")
+	flag.StringVar(&c.otlp, "otlp", "", "export traces and metrics over OTLP/gRPC (plain text) to this HOST:PORT, e.g. a collector or Jaeger on 127.0.0.1:4317")
+	flag.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464")
+	flag.DurationVar(&c.grace, "grace", serveropt.DefaultGracePeriod, "on SIGTERM, keep serving with health NOT_SERVING this long before draining, so load balancers notice (0 to skip, at most 10s)")
+	flag.DurationVar(&c.stopTimeout, "stop-timeout", serveropt.DefaultStopTimeout, "on SIGTERM, how long calls in flight may take before they are cut")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM is what Kubernetes and Docker send; SIGINT is Ctrl-C.
+	// After the first signal, a second one kills at once (the default).
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	var err error
-	out := &lockedWriter{w: os.Stdout}
-	switch {
-	case *serverAddr != "" && *clientAddr != "":
-		err = errors.New("-server and -client are exclusive")
-	case *serverAddr != "":
-		err = serveOnly(ctx, out, *serverAddr, *jsonSpans)
-	case *clientAddr != "":
-		err = clientOnly(ctx, out, *clientAddr, *jsonSpans)
-	default:
-		err = run(ctx, out, *jsonSpans)
-	}
-	if err != nil {
+	context.AfterFunc(ctx, stop)
+	if err := c.run(ctx, &lockedWriter{w: os.Stdout}); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
+}
+
+// run runs what c selects until it is done or ctx ends.
+func (c config) run(ctx context.Context, out io.Writer) error {
+	switch {
+	case c.server != "" && c.client != "":
+		return errors.New("-server and -client are exclusive")
+	case c.server != "":
+		return c.serveOnly(ctx, out)
+	case c.client != "":
+		return c.clientOnly(ctx, out)
+	}
+	return c.demo(ctx, out)
 }
 
 // lockedWriter serializes the writes of the account, the server's log
@@ -63,59 +100,79 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// run starts the server on 127.0.0.1:0 and runs the client against it.
-func run(ctx context.Context, out io.Writer, jsonSpans bool) error {
+// demo starts the server on 127.0.0.1:0 and runs the client against it.
+func (c config) demo(ctx context.Context, out io.Writer) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	tel, err := newTelemetry(out, jsonSpans)
+	tel, err := newTelemetry(ctx, out, c)
 	if err != nil {
 		return err
 	}
-	defer tel.shutdown()
+	defer func() { err = errors.Join(err, tel.shutdown()) }()
 
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	stopServer, err := startServer(out, lis, tel)
+	srv, err := newServer(out, tel)
 	if err != nil {
+		lis.Close()
 		return err
 	}
 	fmt.Fprintf(out, "server listening on %s\n", lis.Addr())
-	err = runClient(ctx, out, lis.Addr().String(), tel)
+	c.notify(lis.Addr(), tel)
+	srvCtx, stopServer := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.serve(srvCtx, lis, 0, serveropt.DefaultStopTimeout, false) }()
+
+	err = runClient(ctx, out, lis.Addr().String(), tel, true)
 	stopServer()
+	err = errors.Join(err, <-served)
 	tel.printMetrics(out)
 	return err
 }
 
-func serveOnly(ctx context.Context, out io.Writer, addr string, jsonSpans bool) error {
-	tel, err := newTelemetry(out, jsonSpans)
+// serveOnly serves until ctx ends (SIGTERM, SIGINT), then drains.
+func (c config) serveOnly(ctx context.Context, out io.Writer) (err error) {
+	tel, err := newTelemetry(ctx, out, c)
 	if err != nil {
 		return err
 	}
-	defer tel.shutdown()
-	lis, err := net.Listen("tcp", addr)
+	defer func() { err = errors.Join(err, tel.shutdown()) }()
+	lis, err := net.Listen("tcp", c.server)
 	if err != nil {
 		return err
 	}
-	stopServer, err := startServer(out, lis, tel)
+	srv, err := newServer(out, tel)
 	if err != nil {
+		lis.Close()
 		return err
 	}
-	fmt.Fprintf(out, "serving grpc.testing.TestService, health and reflection on %s (Ctrl-C to stop)\n", lis.Addr())
-	fmt.Fprintf(out, "  grpcurl -plaintext %s list\n  grpc_health_probe -addr %s\n", lis.Addr(), lis.Addr())
-	<-ctx.Done()
-	stopServer()
-	return nil
+	a := lis.Addr()
+	fmt.Fprintf(out, "serving grpc.testing.TestService, health and reflection on %s (SIGTERM or Ctrl-C drains and stops)\n", a)
+	fmt.Fprintf(out, "  grpcurl -plaintext %s list\n  grpc-health-probe -addr %s\n", a, a)
+	if m := tel.metricsAddr(); m != nil {
+		fmt.Fprintf(out, "  curl -s http://%s/metrics | grep rpc_server\n", m)
+	}
+	c.notify(a, tel)
+	return srv.serve(ctx, lis, c.grace, c.stopTimeout, true)
 }
 
-func clientOnly(ctx context.Context, out io.Writer, addr string, jsonSpans bool) error {
+// clientOnly runs the client against a server in another process.
+func (c config) clientOnly(ctx context.Context, out io.Writer) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	tel, err := newTelemetry(out, jsonSpans)
+	tel, err := newTelemetry(ctx, out, c)
 	if err != nil {
 		return err
 	}
-	defer tel.shutdown()
-	return runClient(ctx, out, addr, tel)
+	defer func() { err = errors.Join(err, tel.shutdown()) }()
+	c.notify(nil, tel)
+	return runClient(ctx, out, c.client, tel, false)
+}
+
+func (c config) notify(grpcAddr net.Addr, tel *telemetry) {
+	if c.listening != nil {
+		c.listening(grpcAddr, tel.metricsAddr())
+	}
 }

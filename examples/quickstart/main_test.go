@@ -15,7 +15,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // README's first command stays true.
 func TestQuickstart(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), &lockedWriter{w: &out}, false); err != nil {
+	if err := (config{}).run(context.Background(), &lockedWriter{w: &out}); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	got := out.String()
@@ -25,9 +25,11 @@ func TestQuickstart(t *testing.T) {
 		"-> OK, response content-type application/grpc+json",
 		"B on the wire (",
 		"-> DeadlineExceeded after",
+		"   (the client gave up at its deadline: DeadlineExceeded; the server usually logs Canceled: the client's cancellation reaches it before its own copy of the deadline fires)",
 		`-> Internal "internal error" (the stack stays in the server log)`,
 		`msg="recovered from panic" panic="testsrv: handler panic requested"`,
 		`-> Unimplemented "codec: content-subtype \"yaml\" is not supported`,
+		"   (no server span or log line: the strict codec check is a tap handle that refuses the call before any interceptor runs)",
 		"-> SERVING, spans recorded: 0",
 		"└─ quickstart unary [internal]",
 		"   └─ grpc.testing.TestService/UnaryCall [client]",
@@ -48,7 +50,7 @@ func TestQuickstart(t *testing.T) {
 
 func TestJSONSpans(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), &lockedWriter{w: &out}, true); err != nil {
+	if err := (config{jsonSpans: true}).run(context.Background(), &lockedWriter{w: &out}); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	if !strings.Contains(out.String(), `"SpanKind":2`) {

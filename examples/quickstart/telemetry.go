@@ -2,40 +2,74 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
 
+// serviceName is the service.name of the quickstart's telemetry, unless
+// OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES says otherwise.
+const serviceName = "grpckit-quickstart"
+
 // telemetry is the OpenTelemetry SDK set-up shared by server and client: a
-// tracer provider exporting every span to the terminal, and a meter provider
-// read at the end.
+// tracer provider printing every span to the terminal, and a meter provider
+// read at the end; with -otlp both also export over OTLP/gRPC, and with
+// -metrics the meter provider also feeds a Prometheus /metrics endpoint.
 type telemetry struct {
 	tp     *sdktrace.TracerProvider
 	mp     *sdkmetric.MeterProvider
 	reader *sdkmetric.ManualReader
 	prop   propagation.TextMapPropagator
 	lines  *lineExporter
+	http   *http.Server // -metrics; nil without
+	lis    net.Listener // what http serves on
+	served chan error   // http's Serve result
 }
 
-func newTelemetry(out io.Writer, jsonSpans bool) (*telemetry, error) {
+func newTelemetry(ctx context.Context, out io.Writer, c config) (_ *telemetry, err error) {
+	var undo []func() // what to release if a later step fails
+	defer func() {
+		if err != nil {
+			for _, f := range undo {
+				f()
+			}
+		}
+	}()
 	t := &telemetry{
 		reader: sdkmetric.NewManualReader(),
 		prop:   propagation.TraceContext{},
-		lines:  &lineExporter{out: out},
+		lines:  &lineExporter{out: out, changed: make(chan struct{})},
+	}
+	res, err := resource.New(ctx,
+		resource.WithAttributes(attribute.String("service.name", serviceName)),
+		resource.WithFromEnv(), // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES win
+		resource.WithTelemetrySDK(),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry resource: %w", err)
 	}
 	var exp sdktrace.SpanExporter = t.lines
-	if jsonSpans {
+	if c.jsonSpans {
 		std, err := stdouttrace.New(stdouttrace.WithWriter(out))
 		if err != nil {
 			return nil, err
@@ -44,16 +78,71 @@ func newTelemetry(out io.Writer, jsonSpans bool) (*telemetry, error) {
 		t.lines.quiet = true
 	}
 	// Synchronous export keeps the printed account in call order.
-	t.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exp)))
-	t.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(t.reader))
+	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exp))}
+	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithReader(t.reader)}
+	if c.otlp != "" {
+		// NewClient-style: no I/O here; spans are batched, metrics pushed
+		// every OTEL_METRIC_EXPORT_INTERVAL (60 s by default), and both
+		// flushed by shutdown.
+		spans, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(c.otlp), otlptracegrpc.WithInsecure())
+		if err != nil {
+			return nil, fmt.Errorf("-otlp: %w", err)
+		}
+		undo = append(undo, func() { _ = spans.Shutdown(context.Background()) })
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(spans))
+		points, err := otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpoint(c.otlp), otlpmetricgrpc.WithInsecure())
+		if err != nil {
+			return nil, fmt.Errorf("-otlp: %w", err)
+		}
+		undo = append(undo, func() { _ = points.Shutdown(context.Background()) })
+		mpOpts = append(mpOpts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(points)))
+	}
+	if c.metrics != "" {
+		reg := prometheus.NewRegistry()
+		prom, err := otelprom.New(otelprom.WithRegisterer(reg))
+		if err != nil {
+			return nil, fmt.Errorf("-metrics: %w", err)
+		}
+		mpOpts = append(mpOpts, sdkmetric.WithReader(prom))
+		if t.lis, err = net.Listen("tcp", c.metrics); err != nil {
+			return nil, fmt.Errorf("-metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		t.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		t.served = make(chan error, 1)
+		go func() { t.served <- t.http.Serve(t.lis) }()
+	}
+	t.tp = sdktrace.NewTracerProvider(tpOpts...)
+	t.mp = sdkmetric.NewMeterProvider(mpOpts...)
 	return t, nil
 }
 
-func (t *telemetry) shutdown() {
+// metricsAddr is the address /metrics is served on, nil without -metrics.
+func (t *telemetry) metricsAddr() net.Addr {
+	if t.lis == nil {
+		return nil
+	}
+	return t.lis.Addr()
+}
+
+// shutdown stops the /metrics endpoint and flushes and stops both
+// providers (the OTLP exporters send what they still hold).
+func (t *telemetry) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = t.tp.Shutdown(ctx)
-	_ = t.mp.Shutdown(ctx)
+	var errs []error
+	if t.http != nil {
+		errs = append(errs, t.http.Shutdown(ctx))
+		if err := <-t.served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, t.tp.Shutdown(ctx), t.mp.Shutdown(ctx))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("telemetry shutdown: %w", err)
+	}
+	return nil
 }
 
 // printMetrics prints the call counts of the duration histograms.
@@ -87,10 +176,11 @@ func (t *telemetry) printMetrics(out io.Writer) {
 // lineExporter is an OpenTelemetry span exporter that prints one line per
 // span and keeps the spans for the trace tree.
 type lineExporter struct {
-	out   io.Writer
-	quiet bool
-	mu    sync.Mutex
-	spans []sdktrace.ReadOnlySpan
+	out     io.Writer
+	quiet   bool
+	mu      sync.Mutex
+	spans   []sdktrace.ReadOnlySpan
+	changed chan struct{} // closed and replaced on every export
 }
 
 func (e *lineExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
@@ -102,6 +192,8 @@ func (e *lineExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlyS
 			fmt.Fprintf(e.out, "    span %-6s %-40s trace=%s… status=%s\n", s.SpanKind(), s.Name(), s.SpanContext().TraceID().String()[:8], s.Status().Code)
 		}
 	}
+	close(e.changed)
+	e.changed = make(chan struct{})
 	return nil
 }
 
@@ -113,8 +205,40 @@ func (e *lineExporter) count() int {
 	return len(e.spans)
 }
 
+// last returns the span exported last, if any.
+func (e *lineExporter) last() (sdktrace.ReadOnlySpan, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.spans) == 0 {
+		return nil, false
+	}
+	return e.spans[len(e.spans)-1], true
+}
+
+// waitFor waits until a span of trace id and the given kind was exported, or
+// ctx ends.
+func (e *lineExporter) waitFor(ctx context.Context, id trace.TraceID, kind trace.SpanKind) error {
+	for {
+		e.mu.Lock()
+		for _, s := range e.spans {
+			if s.SpanContext().TraceID() == id && s.SpanKind() == kind {
+				e.mu.Unlock()
+				return nil
+			}
+		}
+		changed := e.changed
+		e.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("no %s span of trace %s: %w", kind, id, ctx.Err())
+		}
+	}
+}
+
 // printTree prints the spans of one trace as a tree: client span, then the
-// server span whose parent it is.
+// server span whose parent it is. Spans exported by another process (the
+// server's, in -client mode) are not here.
 func (e *lineExporter) printTree(out io.Writer, id trace.TraceID) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

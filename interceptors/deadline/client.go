@@ -11,8 +11,10 @@ import (
 
 // UnaryClientInterceptor gives a unary call whose context has no deadline a
 // timeout of d. A context that already has a deadline, shorter or longer than
-// d, is used as it is. With d <= 0 the interceptor only calls the invoker.
-// It is safe for concurrent use.
+// d, is used as it is. d = 0 means off: the interceptor only calls the
+// invoker. A negative d is off too, since a constructor cannot fail;
+// dialopt.WithDefaultTimeout, which can, reports it as an error. It is safe
+// for concurrent use.
 func UnaryClientInterceptor(d time.Duration) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if d <= 0 {
@@ -34,8 +36,9 @@ func UnaryClientInterceptor(d time.Duration) grpc.UnaryClientInterceptor {
 // stream, SendMsg fails with an error other than io.EOF, or stream creation
 // fails. A stream abandoned without any of these ends when its parent context
 // is cancelled or d elapses; no goroutine is started per stream. A context
-// that already has a deadline is used as it is; with d <= 0 the interceptor
-// only calls the streamer. It is safe for concurrent use.
+// that already has a deadline is used as it is. d = 0 means off and so does
+// a negative d (see UnaryClientInterceptor): the interceptor only calls the
+// streamer. It is safe for concurrent use.
 func StreamClientInterceptor(d time.Duration) grpc.StreamClientInterceptor {
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		if d <= 0 {

@@ -31,10 +31,16 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
+		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
+	}
+	if c.cap > 0 && c.floor > c.cap {
+		c.errs.Addf(pkg, "WithFloor", "floor %v is above the cap %v (WithCap): the server would demand more time than it allows", c.floor, c.cap)
+	}
+	if c.cap > 0 && c.def > c.cap {
+		c.errs.Addf(pkg, "WithDefault", "default %v is above the cap %v (WithCap), which would always win", c.def, c.cap)
 	}
 	return c
 }
@@ -48,6 +54,10 @@ func duration(name string, d time.Duration, set func(*config)) Option {
 		set(c)
 	})
 }
+
+// Every option takes a duration d: d > 0 sets it, 0 (the default) turns it
+// off, and a negative d is invalid (see the package doc for every place a
+// timeout can be set).
 
 // WithFloor makes the server reject, with codes.DeadlineExceeded and before
 // the handler runs, a call whose remaining deadline is below d: the client
@@ -74,7 +84,9 @@ func WithDefault(d time.Duration) Option {
 
 // Validate reports every invalid option, joined in the order given and each
 // naming its option ("deadline: WithFloor: negative duration -1s"; a nil
-// Option is "deadline: New: option N is nil", N counting from 1), or nil. The
+// Option is "deadline: option N is nil", N counting from 1), then the
+// contradictions of the final settings (a floor or a default above the
+// cap), or nil. The
 // interceptor constructors skip invalid options rather than fail, so builders
 // call Validate to report them.
 func Validate(opts ...Option) error {

@@ -143,10 +143,17 @@ func TestValidate(t *testing.T) {
 		{"negative floor", []deadline.Option{deadline.WithFloor(-1)}, "deadline: WithFloor: negative duration -1ns"},
 		{"negative cap", []deadline.Option{deadline.WithCap(-time.Second)}, "deadline: WithCap: negative duration -1s"},
 		{"negative default", []deadline.Option{deadline.WithDefault(-time.Second)}, "deadline: WithDefault: negative duration -1s"},
-		{"nil", []deadline.Option{nil}, "deadline: New: option 1 is nil"},
+		{"nil", []deadline.Option{nil}, "deadline: option 1 is nil"},
 		{"all reported in order", []deadline.Option{deadline.WithCap(-1), deadline.WithFloor(-1)},
 			"deadline: WithCap: negative duration -1ns\ndeadline: WithFloor: negative duration -1ns"},
-		{"nil option in second place", []deadline.Option{deadline.WithCap(time.Second), nil}, "deadline: New: option 2 is nil"},
+		{"floor above cap", []deadline.Option{deadline.WithFloor(time.Second), deadline.WithCap(time.Millisecond)},
+			"deadline: WithFloor: floor 1s is above the cap 1ms (WithCap): the server would demand more time than it allows"},
+		{"default above cap", []deadline.Option{deadline.WithCap(time.Second), deadline.WithDefault(10 * time.Second)},
+			"deadline: WithDefault: default 10s is above the cap 1s (WithCap), which would always win"},
+		{"floor, default and cap equal", []deadline.Option{deadline.WithFloor(time.Second), deadline.WithCap(time.Second), deadline.WithDefault(time.Second)}, ""},
+		{"floor above an unset cap", []deadline.Option{deadline.WithFloor(time.Hour), deadline.WithDefault(time.Hour)}, ""},
+		{"last cap decides", []deadline.Option{deadline.WithFloor(time.Second), deadline.WithCap(time.Millisecond), deadline.WithCap(0)}, ""},
+		{"nil option in second place", []deadline.Option{deadline.WithCap(time.Second), nil}, "deadline: option 2 is nil"},
 	}
 	for _, tt := range tests {
 		err := deadline.Validate(tt.opts...)

@@ -16,4 +16,18 @@
 // HealthCheck() alone matches health checks (what otelgrpc's
 // filters.HealthCheck does, and why its users keep inverting it by mistake);
 // SkipHealthCheck() is its negation.
+//
+// A nil matcher, or a typed nil (a nil MatchFunc, a nil pointer), never
+// panics here: Matches treats it as matching everything, Not of it matches
+// nothing, and Any and All leave it out. The interceptors' WithFilter
+// options refuse it instead (their Validate reports "matcher is nil").
+//
+// # Why this package lives under interceptors/
+//
+// filter holds no interceptor; it decides for them. It stays here, next to
+// the interceptors it serves, as go-grpc-middleware keeps its selector (whose
+// Matcher this is) under interceptors/: the path says what the package is
+// for, and moving it would change an import path every user of WithFilter
+// has written, for no change in what links. It imports nothing of grpckit's
+// API.
 package filter

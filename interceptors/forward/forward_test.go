@@ -278,9 +278,9 @@ func TestValidate(t *testing.T) {
 		{"charset", []string{"x tenant"}, nil, `forward: keys: metadata: key "x tenant": contains a character`},
 		{"empty", []string{""}, nil, `forward: keys: metadata: key "": empty key`},
 		{"content-type", []string{"Content-Type"}, nil, `forward: keys: metadata: key "content-type": `},
-		{"nil option", nil, []forward.Option{nil}, "forward: New: option 1 is nil"},
+		{"nil option", nil, []forward.Option{nil}, "forward: option 1 is nil"},
 		{"all reported, options first", []string{"grpc-x", "x-ok", "te"}, []forward.Option{forward.WithRequestID(), nil},
-			"forward: New: option 2 is nil\nforward: keys: metadata: key \"grpc-x\": reserved for the gRPC transport, which drops or overrides it\nforward: keys: metadata: key \"te\": reserved for the gRPC transport, which drops or overrides it"},
+			"forward: option 2 is nil\nforward: keys: metadata: key \"grpc-x\": reserved for the gRPC transport, which drops or overrides it\nforward: keys: metadata: key \"te\": reserved for the gRPC transport, which drops or overrides it"},
 	}
 	for _, tt := range tests {
 		err := forward.Validate(tt.keys, tt.opts...)

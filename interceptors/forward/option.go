@@ -30,7 +30,7 @@ type config struct {
 func newConfig(keys []string, opts []Option) *config {
 	c := &config{}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
+		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
@@ -70,7 +70,7 @@ func WithRequestID() Option {
 }
 
 // Validate reports every invalid option and key, options first, each in the
-// order given, joined, or nil. A nil Option is "forward: New: option N is
+// order given, joined, or nil. A nil Option is "forward: option N is
 // nil" (N counting from 1), a bad key "forward: keys: metadata: key ...", its
 // cause a *metadata.Error. A key is valid when, lower-cased,
 // metadata.ValidateKey accepts it: keys the transport reserves (grpc-*,

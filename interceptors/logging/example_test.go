@@ -60,5 +60,5 @@ func ExampleValidate() {
 	fmt.Println(logging.Validate(nil))
 	// Output:
 	// logging: WithLevels: function is nil
-	// logging: New: logger is nil
+	// logging: logger is nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/metadata"
+	"github.com/grpckit/grpckit/security"
 )
 
 // Field names and messages, as go-grpc-middleware v2 logging writes them
@@ -90,6 +91,9 @@ func (g *logger) common(ctx context.Context, attrs []slog.Attr, c *call) []slog.
 	if !g.isClient {
 		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 			attrs = append(attrs, slog.String(keyPeerAddress, p.Addr.String()))
+		}
+		if id, ok := security.PeerIdentity(ctx); ok { // verified TLS clients only
+			attrs = append(attrs, slog.String("peer.identity", id.String()))
 		}
 	}
 	attrs = append(attrs, slog.String(keyStartTime, c.start.Format(timestampFormat)))

@@ -92,6 +92,20 @@ func start(t *testing.T, level slog.Level, opts ...logging.Option) (*testsrv.Ser
 	return s, out
 }
 
+// waitReleased waits until no callback is registered on ctx any more: the
+// stream wrapper and grpc-go released their context.AfterFunc, so
+// cancelling ctx can run nothing.
+func waitReleased(t *testing.T, ctx *testsrv.WatchedContext) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for ctx.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := ctx.Pending(); n > 0 {
+		t.Fatalf("%d context.AfterFunc callbacks still registered after the stream ended", n)
+	}
+}
+
 func testCtx(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

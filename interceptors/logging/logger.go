@@ -2,11 +2,9 @@ package logging
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
 )
@@ -48,18 +46,4 @@ func newLogger(l *slog.Logger, opts []Option, isClient bool) *logger {
 
 func (g *logger) matches(ctx context.Context, fullMethod string) bool {
 	return filter.Matches(ctx, g.filter, fullMethod, g.isClient)
-}
-
-// serverCode is the code grpc-go sends for a handler's error: a status error's
-// code, Canceled or DeadlineExceeded for a plain context error, otherwise
-// Unknown.
-func serverCode(err error) codes.Code {
-	c := status.Code(err)
-	if c == codes.Unknown {
-		var se interface{ GRPCStatus() *status.Status }
-		if !errors.As(err, &se) {
-			return status.FromContextError(err).Code()
-		}
-	}
-	return c
 }

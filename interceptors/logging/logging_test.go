@@ -357,10 +357,13 @@ func TestStreams(t *testing.T) {
 	t.Run("ended then cancelled", func(t *testing.T) {
 		t.Parallel()
 		s, out := start(t, slog.LevelDebug)
-		ctx, cancel := context.WithCancel(testCtx(t))
+		ctx := testsrv.NewWatchedContext(testCtx(t))
 		stream, err := s.Client.FullDuplexCall(ctx)
 		if err != nil {
 			t.Fatalf("FullDuplexCall: %v", err)
+		}
+		if ctx.Pending() == 0 {
+			t.Fatal("nothing watches the call's context: the test would prove nothing")
 		}
 		if err := stream.CloseSend(); err != nil {
 			t.Fatal(err)
@@ -368,8 +371,10 @@ func TestStreams(t *testing.T) {
 		if _, err := stream.Recv(); err != io.EOF {
 			t.Fatalf("Recv: %v, want io.EOF", err)
 		}
-		cancel()
-		time.Sleep(20 * time.Millisecond) // an AfterFunc still registered would log now
+		waitReleased(t, ctx)
+		if n := ctx.Cancel(); n != 0 {
+			t.Fatalf("cancel ran %d callbacks", n)
+		}
 		wantFields(t, out.one(t, "client", "finished call"), map[string]any{"grpc.code": "OK"})
 	})
 }
@@ -386,12 +391,12 @@ func TestValidate(t *testing.T) {
 		{"defaults", l, nil, ""},
 		{"all", l, []logging.Option{logging.WithFilter(filter.All()), logging.WithLevels(logging.DefaultClientCodeToLevel),
 			logging.WithPayloads(), logging.WithMetadata("x-key"), logging.WithStartEvent()}, ""},
-		{"nil logger", nil, nil, "logging: New: logger is nil"},
+		{"nil logger", nil, nil, "logging: logger is nil"},
 		{"nil levels", l, []logging.Option{logging.WithLevels(nil)}, "logging: WithLevels: function is nil"},
 		{"nil filter", l, []logging.Option{logging.WithFilter(nil)}, "logging: WithFilter: matcher is nil"},
-		{"nil option", l, []logging.Option{nil}, "logging: New: option 1 is nil"},
+		{"nil option", l, []logging.Option{nil}, "logging: option 1 is nil"},
 		{"all reported in order", nil, []logging.Option{logging.WithFilter(nil), nil, logging.WithLevels(nil)},
-			"logging: New: logger is nil\nlogging: WithFilter: matcher is nil\nlogging: New: option 2 is nil\nlogging: WithLevels: function is nil"},
+			"logging: logger is nil\nlogging: WithFilter: matcher is nil\nlogging: option 2 is nil\nlogging: WithLevels: function is nil"},
 	}
 	for _, tt := range tests {
 		err := logging.Validate(tt.l, tt.opts...)

@@ -37,9 +37,9 @@ type config struct {
 // skipped, so its field keeps the default.
 func newConfig(l *slog.Logger, opts []Option) *config {
 	c := &config{filter: filter.SkipHealthCheck()}
-	c.errs.Nil(pkg, "New", "logger", l)
+	c.errs.Nil(pkg, "", "logger", l)
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
+		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
@@ -100,7 +100,7 @@ func WithStartEvent() Option {
 }
 
 // Validate reports a nil logger and every invalid option, joined in the
-// order given and each naming its option ("logging: New: logger is nil",
+// order given and each naming its option ("logging: logger is nil",
 // "logging: WithFilter: matcher is nil"; a nil Option is "logging: New:
 // option N is nil", N counting from 1), or nil. The interceptor constructors
 // use slog.Default() for a nil logger and skip invalid options rather than

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"google.golang.org/grpc"
+
+	"github.com/grpckit/grpckit/internal/semconv"
 )
 
 // UnaryServerInterceptor logs the unary calls the filter matches with l
@@ -27,7 +29,7 @@ func UnaryServerInterceptor(l *slog.Logger, opts ...Option) grpc.UnaryServerInte
 		if g.payloads && err == nil {
 			g.payload(ctx, &c, "response sent", keyResponseContent, resp)
 		}
-		g.finished(ctx, &c, err, serverCode(err))
+		g.finished(ctx, &c, err, semconv.Code(err))
 		return resp, err
 	}
 }
@@ -52,7 +54,7 @@ func StreamServerInterceptor(l *slog.Logger, opts ...Option) grpc.StreamServerIn
 		} else {
 			err = handler(srv, ss)
 		}
-		g.finished(ctx, &c, err, serverCode(err))
+		g.finished(ctx, &c, err, semconv.Code(err))
 		return err
 	}
 }

@@ -9,6 +9,13 @@
 // name) when the call failed, and server.address/server.port on the client.
 // Health checks are not measured by default.
 //
+// With OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup in the environment when the
+// process starts, each call is also recorded, as otelgrpc v0.72 does, on the
+// legacy rpc.server.duration / rpc.client.duration histograms in
+// milliseconds (no error.type), and both histograms carry the legacy
+// rpc.system and rpc.service attributes, so dashboards built on the old names
+// keep working during a migration.
+//
 //	srv := grpc.NewServer(
 //		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor()),
 //		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor()),

@@ -54,6 +54,20 @@ func start(t *testing.T, opts ...metrics.Option) env {
 	return env{Server: s, server: sr, client: cr}
 }
 
+// waitReleased waits until no callback is registered on ctx any more: the
+// stream wrapper and grpc-go released their context.AfterFunc, so
+// cancelling ctx can run nothing.
+func waitReleased(t *testing.T, ctx *testsrv.WatchedContext) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for ctx.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := ctx.Pending(); n > 0 {
+		t.Fatalf("%d context.AfterFunc callbacks still registered after the stream ended", n)
+	}
+}
+
 func testCtx(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -311,10 +325,13 @@ func TestStreams(t *testing.T) {
 	t.Run("ended then cancelled", func(t *testing.T) {
 		t.Parallel()
 		e := start(t)
-		ctx, cancel := context.WithCancel(testCtx(t))
+		ctx := testsrv.NewWatchedContext(testCtx(t))
 		stream, err := e.Client.FullDuplexCall(ctx)
 		if err != nil {
 			t.Fatalf("FullDuplexCall: %v", err)
+		}
+		if ctx.Pending() == 0 {
+			t.Fatal("nothing watches the call's context: the test would prove nothing")
 		}
 		if err := stream.CloseSend(); err != nil {
 			t.Fatal(err)
@@ -322,8 +339,10 @@ func TestStreams(t *testing.T) {
 		if _, err := stream.Recv(); err != io.EOF {
 			t.Fatalf("Recv: %v, want io.EOF", err)
 		}
-		cancel()
-		time.Sleep(20 * time.Millisecond) // an AfterFunc still registered would run now
+		waitReleased(t, ctx)
+		if n := ctx.Cancel(); n != 0 {
+			t.Fatalf("cancel ran %d callbacks", n)
+		}
 		wantPoints(t, e.client, clientMetric, want("FullDuplexCall", "OK", addr))
 	})
 
@@ -354,9 +373,9 @@ func TestValidate(t *testing.T) {
 		{"valid", []metrics.Option{metrics.WithMeterProvider(sdkmetric.NewMeterProvider()), metrics.WithFilter(filter.All())}, ""},
 		{"nil provider", []metrics.Option{metrics.WithMeterProvider(nil)}, "metrics: WithMeterProvider: provider is nil"},
 		{"nil filter", []metrics.Option{metrics.WithFilter(nil)}, "metrics: WithFilter: matcher is nil"},
-		{"nil option", []metrics.Option{nil}, "metrics: New: option 1 is nil"},
+		{"nil option", []metrics.Option{nil}, "metrics: option 1 is nil"},
 		{"all reported in order", []metrics.Option{metrics.WithFilter(nil), nil, metrics.WithMeterProvider(nil)},
-			"metrics: WithFilter: matcher is nil\nmetrics: New: option 2 is nil\nmetrics: WithMeterProvider: provider is nil"},
+			"metrics: WithFilter: matcher is nil\nmetrics: option 2 is nil\nmetrics: WithMeterProvider: provider is nil"},
 	}
 	for _, tt := range tests {
 		err := metrics.Validate(tt.opts...)

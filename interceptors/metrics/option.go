@@ -34,7 +34,7 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{filter: filter.SkipHealthCheck()}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
+		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)
@@ -72,7 +72,7 @@ func WithFilter(m filter.Matcher) Option {
 
 // Validate reports every invalid option, joined in the order given and each
 // naming its option ("metrics: WithFilter: matcher is nil"; a nil Option is
-// "metrics: New: option N is nil", N counting from 1), or nil. The
+// "metrics: option N is nil", N counting from 1), or nil. The
 // interceptor constructors skip invalid options rather than fail, so builders
 // call Validate to report them.
 func Validate(opts ...Option) error {

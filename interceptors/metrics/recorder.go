@@ -2,8 +2,6 @@ package metrics
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -14,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/cowmap"
 	"github.com/grpckit/grpckit/internal/semconv"
 )
 
@@ -25,11 +24,11 @@ const maxCached = 1024
 // recorder records call durations on one histogram.
 type recorder struct {
 	hist     metric.Float64Histogram
+	legacy   metric.Float64Histogram // rpc.*.duration in ms under semconv.Dup; else nil
 	filter   filter.Matcher
 	isClient bool
 
-	mu    sync.Mutex                     // serialises writers of cache
-	cache atomic.Pointer[map[key]*entry] // copy on write: readers never lock
+	cache cowmap.Map[key, *entry] // readers never lock
 }
 
 // key identifies an entry: the client's target as given to grpc.NewClient
@@ -38,12 +37,13 @@ type key struct{ target, method string }
 
 // entry holds one prepared record option per status code.
 type entry struct {
-	opts [semconv.NumCodes][]metric.RecordOption
-	base []attribute.KeyValue // for codes without a canonical name
+	opts   [semconv.NumCodes][]metric.RecordOption
+	legacy [semconv.NumCodes][]metric.RecordOption // without error.type; set when r.legacy is
+	base   []attribute.KeyValue                    // for codes without a canonical name
 }
 
 func newRecorder(c *config, isClient bool) *recorder {
-	meter := c.provider.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
+	meter := c.provider.Meter(ScopeName, metric.WithInstrumentationVersion(semconv.Version), metric.WithSchemaURL(semconv.SchemaURL))
 	bounds := metric.WithExplicitBucketBoundaries(buckets...)
 	var (
 		hist metric.Float64Histogram
@@ -62,24 +62,42 @@ func newRecorder(c *config, isClient bool) *recorder {
 		otel.Handle(err) // hist is then a no-op instrument
 	}
 	r := &recorder{hist: hist, filter: c.filter, isClient: isClient}
-	r.cache.Store(&map[key]*entry{})
+	if semconv.Dup() {
+		if r.legacy, err = semconv.NewLegacyDuration(meter, isClient); err != nil {
+			otel.Handle(err)
+			r.legacy = nil
+		}
+	}
 	return r
 }
 
 // record records the duration since start of a call to method that ended
 // with code. cc is the client's connection, nil on servers.
 func (r *recorder) record(ctx context.Context, cc *grpc.ClientConn, method string, code codes.Code, start time.Time) {
-	if !r.hist.Enabled(ctx) {
+	on := r.hist.Enabled(ctx)
+	legacyOn := r.legacy != nil && r.legacy.Enabled(ctx)
+	if !on && !legacyOn {
 		return
 	}
 	elapsed := time.Since(start).Seconds()
 	e := r.entry(cc, method)
 	if int(code) < semconv.NumCodes {
-		r.hist.Record(ctx, elapsed, e.opts[code]...)
+		if on {
+			r.hist.Record(ctx, elapsed, e.opts[code]...)
+		}
+		if legacyOn {
+			r.legacy.Record(ctx, elapsed*1000, e.legacy[code]...)
+		}
 		return
 	}
-	attrs := append(append([]attribute.KeyValue(nil), e.base...), statusAttrs(code, r.isClient)...)
-	r.hist.Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	if on {
+		attrs := append(append([]attribute.KeyValue(nil), e.base...), statusAttrs(code, r.isClient)...)
+		r.hist.Record(ctx, elapsed, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	}
+	if legacyOn {
+		attrs := append(append([]attribute.KeyValue(nil), e.base...), semconv.StatusAttrs(code)...)
+		r.legacy.Record(ctx, elapsed*1000, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	}
 }
 
 func (r *recorder) entry(cc *grpc.ClientConn, method string) *entry {
@@ -87,25 +105,10 @@ func (r *recorder) entry(cc *grpc.ClientConn, method string) *entry {
 	if cc != nil {
 		k.target = cc.Target()
 	}
-	if e, ok := (*r.cache.Load())[k]; ok {
+	if e, ok := r.cache.Load(k); ok {
 		return e
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	old := *r.cache.Load()
-	if e, ok := old[k]; ok {
-		return e
-	}
-	e := r.newEntry(cc, method)
-	if len(old) < maxCached {
-		m := make(map[key]*entry, len(old)+1)
-		for k, v := range old {
-			m[k] = v
-		}
-		m[k] = e
-		r.cache.Store(&m)
-	}
-	return e
+	return r.cache.Add(k, maxCached, func() *entry { return r.newEntry(cc, method) })
 }
 
 func (r *recorder) newEntry(cc *grpc.ClientConn, method string) *entry {
@@ -118,6 +121,10 @@ func (r *recorder) newEntry(cc *grpc.ClientConn, method string) *entry {
 	for c := range semconv.NumCodes {
 		attrs := append(append([]attribute.KeyValue(nil), base...), statusAttrs(codes.Code(c), r.isClient)...)
 		e.opts[c] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+		if r.legacy != nil {
+			attrs := append(append([]attribute.KeyValue(nil), base...), semconv.StatusAttrs(codes.Code(c))...)
+			e.legacy[c] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+		}
 	}
 	return e
 }

@@ -2,14 +2,12 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/semconv"
 )
 
 // UnaryServerInterceptor records rpc.server.call.duration for every unary call
@@ -24,7 +22,7 @@ func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 		}
 		start := time.Now()
 		resp, err := handler(ctx, req)
-		r.record(ctx, nil, info.FullMethod, serverCode(err), start)
+		r.record(ctx, nil, info.FullMethod, semconv.Code(err), start)
 		return resp, err
 	}
 }
@@ -41,21 +39,7 @@ func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 		}
 		start := time.Now()
 		err := handler(srv, ss)
-		r.record(ctx, nil, info.FullMethod, serverCode(err), start)
+		r.record(ctx, nil, info.FullMethod, semconv.Code(err), start)
 		return err
 	}
-}
-
-// serverCode is the code grpc-go sends for a handler's error: a status error's
-// code, Canceled or DeadlineExceeded for a plain context error, otherwise
-// Unknown.
-func serverCode(err error) codes.Code {
-	c := status.Code(err)
-	if c == codes.Unknown {
-		var se interface{ GRPCStatus() *status.Status }
-		if !errors.As(err, &se) {
-			return status.FromContextError(err).Code()
-		}
-	}
-	return c
 }

@@ -2,6 +2,7 @@ package tracing_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,16 +21,33 @@ import (
 
 const unaryFullMethod = "/grpc.testing.TestService/UnaryCall"
 
-// waitFinished waits until n spans have finished, then checks that no more
-// finish shortly after and that none finished twice (a MockSpan finished
+// startCounter is a MockTracer that also counts the spans started, which
+// MockTracer itself does not record.
+type startCounter struct {
+	*mocktracer.MockTracer
+	started atomic.Int64
+}
+
+func newMockTracer() *startCounter { return &startCounter{MockTracer: mocktracer.New()} }
+
+func (c *startCounter) StartSpan(name string, opts ...opentracing.StartSpanOption) opentracing.Span {
+	c.started.Add(1)
+	return c.MockTracer.StartSpan(name, opts...)
+}
+
+// waitFinished waits until n spans have finished, then checks that no other
+// span was started (one that would finish later: every span of a call starts
+// before the call returns) and that none finished twice (a MockSpan finished
 // twice is recorded twice).
-func waitFinished(t *testing.T, mt *mocktracer.MockTracer, n int) []*mocktracer.MockSpan {
+func waitFinished(t *testing.T, mt *startCounter, n int) []*mocktracer.MockSpan {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for len(mt.FinishedSpans()) < n && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
 	}
-	time.Sleep(20 * time.Millisecond)
+	if got := mt.started.Load(); got != int64(n) {
+		t.Fatalf("started spans: got %d, want %d", got, n)
+	}
 	spans := mt.FinishedSpans()
 	if len(spans) != n {
 		t.Fatalf("finished spans: got %d, want %d", len(spans), n)
@@ -85,7 +103,7 @@ func logFields(s *mocktracer.MockSpan) map[string]string {
 
 func TestOpenTracingUnary(t *testing.T) {
 	t.Parallel()
-	mt := mocktracer.New()
+	mt := newMockTracer()
 	var inner opentracing.Span
 	s := setup{
 		client: []tracing.Option{tracing.WithOpenTracing(mt)},
@@ -151,7 +169,7 @@ func TestOpenTracingErrors(t *testing.T) {
 	} {
 		t.Run(tc.code.String(), func(t *testing.T) {
 			t.Parallel()
-			mt := mocktracer.New()
+			mt := newMockTracer()
 			s := both(tracing.WithOpenTracing(mt)).start(t)
 			_, err := s.Client.UnaryCall(testContext(t), &testpb.SimpleRequest{
 				ResponseStatus: &testpb.EchoStatus{Code: int32(tc.code), Message: "boom"},
@@ -191,7 +209,7 @@ func TestOpenTracingStreams(t *testing.T) {
 	t.Parallel()
 	t.Run("server streaming", func(t *testing.T) {
 		t.Parallel()
-		mt := mocktracer.New()
+		mt := newMockTracer()
 		s := both(tracing.WithOpenTracing(mt)).start(t)
 		st, err := s.Client.StreamingOutputCall(testContext(t), outputRequest(1, 2))
 		if err != nil {
@@ -211,7 +229,7 @@ func TestOpenTracingStreams(t *testing.T) {
 	})
 	t.Run("abandoned", func(t *testing.T) {
 		t.Parallel()
-		mt := mocktracer.New()
+		mt := newMockTracer()
 		s := both(tracing.WithOpenTracing(mt)).start(t)
 		ctx, cancel := context.WithCancel(testContext(t))
 		st, err := s.Client.FullDuplexCall(ctx)
@@ -239,7 +257,7 @@ func TestOpenTracingStreams(t *testing.T) {
 
 func TestOpenTracingHealthSkipped(t *testing.T) {
 	t.Parallel()
-	mt := mocktracer.New()
+	mt := newMockTracer()
 	s := both(tracing.WithOpenTracing(mt)).start(t)
 	ctx := testContext(t)
 	if _, err := healthpb.NewHealthClient(s.Conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
@@ -255,14 +273,14 @@ func TestOpenTracingHealthSkipped(t *testing.T) {
 	}
 }
 
-// TestOpenTracingHooks checks WithSpanInclusion and WithSpanDecorator.
+// TestOpenTracingHooks checks WithSpanInclusion and WithOpenTracingSpanDecorator.
 func TestOpenTracingHooks(t *testing.T) {
 	t.Parallel()
-	mt := mocktracer.New()
+	mt := newMockTracer()
 	include := tracing.WithSpanInclusion(func(_ context.Context, method string, _, _ any) bool {
 		return method != "/grpc.testing.TestService/EmptyCall"
 	})
-	decorate := tracing.WithSpanDecorator(func(_ context.Context, span opentracing.Span, method string, req, resp any, err error) {
+	decorate := tracing.WithOpenTracingSpanDecorator(func(_ context.Context, span opentracing.Span, method string, req, resp any, err error) {
 		span.SetTag("test.method", method)
 		span.SetTag("test.req", req != nil)
 		span.SetTag("test.resp", resp != nil)
@@ -291,7 +309,7 @@ func TestOpenTracingHooks(t *testing.T) {
 // the client span's parent.
 func TestOpenTracingParentFromCaller(t *testing.T) {
 	t.Parallel()
-	mt := mocktracer.New()
+	mt := newMockTracer()
 	s := both(tracing.WithOpenTracing(mt)).start(t)
 	parent := mt.StartSpan("parent")
 	ctx := opentracing.ContextWithSpan(testContext(t), parent)

@@ -42,7 +42,7 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	}
 	return optionFunc(func(c *config) {
 		c.provider = tp
-		c.tracer = tp.Tracer(ScopeName)
+		c.tracer = newTracer(tp)
 		c.ot = nil
 	})
 }
@@ -121,22 +121,36 @@ func WithSpanInclusion(f func(ctx context.Context, fullMethod string, req, resp 
 	return optionFunc(func(c *config) { c.include = f })
 }
 
-// WithSpanDecorator sets a hook, like otgrpc's SpanDecorator, that the
-// OpenTracing backend calls once per traced call just before the span
-// finishes, after the standard tags are set, so it may add or override tags
-// and logs. ctx is the call's context (holding span); req and resp are nil on
-// streams and resp is nil when the call failed; err is the call's error. The
-// OpenTelemetry backend ignores it (see WithOTelSpanDecorator). A nil f is
-// invalid. f must be safe for concurrent use.
+// WithOpenTracingSpanDecorator sets a hook, like otgrpc's SpanDecorator,
+// that the OpenTracing backend calls once per traced call just before the
+// span finishes, after the standard tags are set, so it may add or override
+// tags and logs. ctx is the call's context (holding span); req and resp are
+// nil on streams and resp is nil when the call failed; err is the call's
+// error. The OpenTelemetry backend ignores it (see WithOTelSpanDecorator). A
+// nil f is invalid. f must be safe for concurrent use.
+func WithOpenTracingSpanDecorator(f func(ctx context.Context, span opentracing.Span, fullMethod string, req, resp any, err error)) Option {
+	return spanDecorator("WithOpenTracingSpanDecorator", f)
+}
+
+// WithSpanDecorator is WithOpenTracingSpanDecorator under its former name,
+// which did not say that only the OpenTracing backend calls it. Its errors
+// name WithSpanDecorator.
+//
+// Deprecated: use WithOpenTracingSpanDecorator, or WithOTelSpanDecorator for
+// the OpenTelemetry backend.
 func WithSpanDecorator(f func(ctx context.Context, span opentracing.Span, fullMethod string, req, resp any, err error)) Option {
+	return spanDecorator("WithSpanDecorator", f)
+}
+
+func spanDecorator(name string, f func(context.Context, opentracing.Span, string, any, any, error)) Option {
 	if opterr.IsNil(f) {
-		return nilOption("WithSpanDecorator", "function")
+		return nilOption(name, "function")
 	}
 	return optionFunc(func(c *config) { c.otDecorate = f })
 }
 
-// WithOTelSpanDecorator is WithSpanDecorator for the OpenTelemetry backend:
-// f runs once per traced call just before span.End, after the status and the
+// WithOTelSpanDecorator is WithOpenTracingSpanDecorator for the
+// OpenTelemetry backend: f runs once per traced call just before span.End, after the status and the
 // rpc.response.status_code attribute are set. The OpenTracing backend ignores
 // it. A nil f is invalid. f must be safe for concurrent use.
 func WithOTelSpanDecorator(f func(ctx context.Context, span trace.Span, fullMethod string, req, resp any, err error)) Option {
@@ -149,7 +163,7 @@ func WithOTelSpanDecorator(f func(ctx context.Context, span trace.Span, fullMeth
 // Validate reports whether opts are usable: nil when they are, otherwise
 // every bad option joined in the order given, one per line, each naming its
 // option ("tracing: WithTracerProvider: provider is nil"). A nil or typed-nil
-// value is as invalid as a missing one; a nil Option is "tracing: New: option
+// value is as invalid as a missing one; a nil Option is "tracing: option
 // N is nil" (N counts from 1). The constructors accept the same options and
 // ignore the bad ones, keeping the defaults they would have replaced.
 func Validate(opts ...Option) error {
@@ -177,7 +191,7 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{filter: filter.SkipHealthCheck()}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", "option "+strconv.Itoa(i+1), o) {
+		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
 			continue
 		}
 		o.apply(c)

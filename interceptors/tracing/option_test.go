@@ -32,7 +32,8 @@ func TestValidate(t *testing.T) {
 			tracing.WithFilter(filter.All()),
 			tracing.WithMessageEvents(),
 			tracing.WithSpanInclusion(func(context.Context, string, any, any) bool { return true }),
-			tracing.WithSpanDecorator(func(context.Context, opentracing.Span, string, any, any, error) {}),
+			tracing.WithOpenTracingSpanDecorator(func(context.Context, opentracing.Span, string, any, any, error) {}),
+			tracing.WithSpanDecorator(func(context.Context, opentracing.Span, string, any, any, error) {}), //nolint:staticcheck // SA1019: the deprecated alias must keep working
 			tracing.WithOTelSpanDecorator(func(context.Context, trace.Span, string, any, any, error) {}),
 			tracing.WithOpenTracing(mocktracer.New()),
 		}, ""},
@@ -44,13 +45,14 @@ func TestValidate(t *testing.T) {
 		{"typed nil tracer", []tracing.Option{tracing.WithOpenTracing(nilMock)}, "tracing: WithOpenTracing: tracer is nil"},
 		{"nil filter", []tracing.Option{tracing.WithFilter(nil)}, "tracing: WithFilter: matcher is nil"},
 		{"nil inclusion", []tracing.Option{tracing.WithSpanInclusion(nil)}, "tracing: WithSpanInclusion: function is nil"},
-		{"nil decorator", []tracing.Option{tracing.WithSpanDecorator(nil)}, "tracing: WithSpanDecorator: function is nil"},
+		{"nil decorator", []tracing.Option{tracing.WithOpenTracingSpanDecorator(nil)}, "tracing: WithOpenTracingSpanDecorator: function is nil"},
+		{"nil deprecated decorator", []tracing.Option{tracing.WithSpanDecorator(nil)}, "tracing: WithSpanDecorator: function is nil"}, //nolint:staticcheck // SA1019: the alias
 		{"nil otel decorator", []tracing.Option{tracing.WithOTelSpanDecorator(nil)}, "tracing: WithOTelSpanDecorator: function is nil"},
-		{"nil option", []tracing.Option{nil}, "tracing: New: option 1 is nil"},
+		{"nil option", []tracing.Option{nil}, "tracing: option 1 is nil"},
 		{"two bad", []tracing.Option{tracing.WithFilter(nil), tracing.WithPropagators(nil)},
 			"tracing: WithFilter: matcher is nil\ntracing: WithPropagators: propagator is nil"},
 		{"typed nil matcher", []tracing.Option{tracing.WithFilter(nilMatch)}, "tracing: WithFilter: matcher is nil"},
-		{"nil option in second place", []tracing.Option{tracing.WithMessageEvents(), nil}, "tracing: New: option 2 is nil"},
+		{"nil option in second place", []tracing.Option{tracing.WithMessageEvents(), nil}, "tracing: option 2 is nil"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -82,7 +84,7 @@ func TestInvalidOptionsFallBack(t *testing.T) {
 		tracing.WithOpenTracing(nil),
 		tracing.WithFilter(nil),
 		tracing.WithSpanInclusion(nil),
-		tracing.WithSpanDecorator(nil),
+		tracing.WithOpenTracingSpanDecorator(nil),
 	)
 	s := both(opts...).start(t)
 	if _, err := s.Client.EmptyCall(testContext(t), &testpb.Empty{}); err != nil {

@@ -4,7 +4,10 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
+
+	"github.com/grpckit/grpckit/internal/semconv"
 )
 
 // This file is the only place that names the span events and tags that are
@@ -18,6 +21,12 @@ import (
 
 // ScopeName is the instrumentation scope of the OpenTelemetry tracer.
 const ScopeName = "github.com/grpckit/grpckit/interceptors/tracing"
+
+// newTracer returns tp's tracer for ScopeName, versioned as otelgrpc
+// versions its own (semconv.Version: grpckit's module version).
+func newTracer(tp trace.TracerProvider) trace.Tracer {
+	return tp.Tracer(ScopeName, trace.WithInstrumentationVersion(semconv.Version))
+}
 
 // OpenTelemetry message events (WithMessageEvents).
 const eventMessage = "message"

@@ -50,18 +50,26 @@ func (e *otelEnv) options(extra ...tracing.Option) []tracing.Option {
 	}, extra...)
 }
 
-// waitSpans waits until n spans have ended, then checks that no more end
-// shortly after and that each was ended exactly once.
+// waitSpans waits until n spans have ended, then checks that the SDK
+// started no other span (one that would end later) and that each was ended
+// exactly once. Every span of a call starts before the call returns, so the
+// SDK's own count of started spans is the signal that nothing more will end.
 func (e *otelEnv) waitSpans(t testing.TB, n int) []sdktrace.ReadOnlySpan {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for len(e.rec.Ended()) < n && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
 	}
-	time.Sleep(20 * time.Millisecond) // let an unexpected extra span show up
 	spans := e.rec.Ended()
 	if len(spans) != n {
 		t.Fatalf("ended spans: got %d (%v), want %d", len(spans), spanNames(spans), n)
+	}
+	if started := e.rec.Started(); len(started) != n {
+		names := make([]string, len(started))
+		for i, s := range started {
+			names[i] = s.Name()
+		}
+		t.Fatalf("started spans: got %d (%v), want %d", len(started), names, n)
 	}
 	e.provider.checkEndedOnce(t, spans)
 	return spans

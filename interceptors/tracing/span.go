@@ -21,6 +21,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/internal/semconv"
 	kitmd "github.com/grpckit/grpckit/metadata"
+	"github.com/grpckit/grpckit/security"
 )
 
 // span is one call's span in the configured backend: exactly one of the two
@@ -67,6 +68,9 @@ func (c *config) startServer(ctx context.Context, fullMethod string, parent open
 	}
 	st := c.starts.get(trace.SpanKindServer, k, nil, fullMethod)
 	ctx, s := c.otelTracer().Start(ctx, st.name, st.opts...)
+	if id, ok := security.PeerIdentity(ctx); ok && s.IsRecording() { // verified TLS clients only
+		s.SetAttributes(attribute.String("peer.identity", id.String()))
+	}
 	return ctx, span{otel: s}
 }
 
@@ -103,13 +107,13 @@ func (c *config) startClientOT(ctx context.Context, fullMethod string) (context.
 // end records the outcome of the call on s and ends it. ctx is the call's
 // context (holding s); req and resp are given to the decorators.
 func (c *config) end(ctx context.Context, s span, client bool, fullMethod string, req, resp any, err error) {
-	code := codeOf(err)
+	code := semconv.Code(err)
 	if s.ot != nil {
 		c.endOT(ctx, s.ot, client, code, fullMethod, req, resp, err)
 		return
 	}
 	if semconv.Failed(code, client) {
-		s.otel.SetStatus(otelcodes.Error, statusOf(err).Message())
+		s.otel.SetStatus(otelcodes.Error, semconv.Status(err).Message())
 	}
 	s.otel.SetAttributes(semconv.StatusAttrs(code)...)
 	if c.otelDecorate != nil {
@@ -169,7 +173,7 @@ func (t *tracerCache) get(tp trace.TracerProvider) trace.Tracer {
 	if last := t.last.Load(); last != nil && sameProvider(last.provider, tp) {
 		return last.tracer
 	}
-	tr := tp.Tracer(ScopeName)
+	tr := newTracer(tp)
 	t.last.Store(&cachedTracer{provider: tp, tracer: tr})
 	return tr
 }

@@ -9,7 +9,7 @@
 // say, inside dialopt.WithLogging) is re-labelled rather than prefixed twice:
 //
 //	var errs opterr.List
-//	errs.Nil("dialopt", "New", i, o)              // "dialopt: New: option 2 is nil"
+//	errs.Nil("dialopt", "New", "option 2", o)     // "dialopt: New: option 2 is nil"
 //	errs.Addf("dialopt", "WithCodec", "no codec registered for %q", name)
 //	errs.Nest("dialopt", "WithLogging", logging.Validate(l, opts...))
 //	return errs.Err()                             // nil, or every error joined

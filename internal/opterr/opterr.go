@@ -6,15 +6,21 @@ import (
 	"reflect"
 )
 
-// Error is one invalid option: "pkg: Option: message". Unwrap gives the
-// cause, so errors.Is and errors.As see through it.
+// Error is one invalid option: "pkg: Option: message", or "pkg: message"
+// when the error belongs to no single option (a nil entry in an option
+// list). Unwrap gives the cause, so errors.Is and errors.As see through it.
 type Error struct {
 	Pkg    string // the package reporting it: "dialopt"
-	Option string // the option, possibly nested: "WithLogging: WithFilter"
+	Option string // the option, possibly nested: "WithLogging: WithFilter"; may be empty
 	Err    error  // what is wrong
 }
 
-func (e *Error) Error() string { return e.Pkg + ": " + e.Option + ": " + e.Err.Error() }
+func (e *Error) Error() string {
+	if e.Option == "" {
+		return e.Pkg + ": " + e.Err.Error()
+	}
+	return e.Pkg + ": " + e.Option + ": " + e.Err.Error()
+}
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
@@ -49,7 +55,11 @@ func (l *List) Nest(pkg, option string, err error) {
 	for _, e := range flatten(err) {
 		var inner *Error
 		if errors.As(e, &inner) {
-			l.errs = append(l.errs, &Error{Pkg: pkg, Option: option + ": " + inner.Option, Err: inner.Err})
+			nested := option
+			if inner.Option != "" {
+				nested += ": " + inner.Option
+			}
+			l.errs = append(l.errs, &Error{Pkg: pkg, Option: nested, Err: inner.Err})
 			continue
 		}
 		l.errs = append(l.errs, &Error{Pkg: pkg, Option: option, Err: e})

@@ -11,6 +11,11 @@
 //	end := semconv.StatusAttrs(codes.NotFound) // rpc.response.status_code=NOT_FOUND
 //	failed := semconv.Failed(codes.NotFound, false) // false: not the server's fault
 //
+// Dup reports OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup, read once at package
+// initialisation: CallAttrs then adds otelgrpc's legacy attributes and the
+// metrics interceptors also record the legacy histograms (NewLegacyDuration).
+// Version is the scope version of grpckit's tracer and meters.
+//
 // Everything here is read-only after package initialisation and safe for
 // concurrent use. Returned slices may be shared: callers must not modify
 // them.

@@ -5,6 +5,9 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	legacysemconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	legacyrpcconv "go.opentelemetry.io/otel/semconv/v1.37.0/rpcconv"
 	otelsemconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"google.golang.org/grpc/codes"
 )
@@ -24,6 +27,36 @@ const (
 
 // RPCSystemGRPC is the rpc.system.name attribute of every gRPC call.
 var RPCSystemGRPC = otelsemconv.RPCSystemNameGRPC
+
+// Legacy names: what otelgrpc v0.72 also emits when
+// OTEL_SEMCONV_STABILITY_OPT_IN contains "rpc/dup" (see Dup), from semantic
+// conventions v1.37.0. Spans and measurements then carry rpc.system and
+// rpc.service next to the current attributes; rpc.method keeps its current
+// value ("pkg.Service/Method", not v1.37's "Method": otelgrpc lets the new
+// value win), and no rpc.grpc.status_code is added (otelgrpc adds none).
+// Each side also records rpc.client.duration / rpc.server.duration, in
+// milliseconds, with the SDK's default buckets and without error.type.
+const (
+	LegacyRPCSystemKey  = legacysemconv.RPCSystemKey  // "rpc.system"
+	LegacyRPCServiceKey = legacysemconv.RPCServiceKey // "rpc.service": "pkg.Service"
+)
+
+// LegacyRPCSystemGRPC is the rpc.system attribute of every gRPC call under
+// rpc/dup.
+var LegacyRPCSystemGRPC = LegacyRPCSystemKey.String("grpc")
+
+// NewLegacyDuration creates the legacy duration histogram on m:
+// rpc.client.duration for a client, rpc.server.duration for a server, unit
+// "ms", as otelgrpc v0.72 does under rpc/dup. Values must be recorded in
+// milliseconds.
+func NewLegacyDuration(m metric.Meter, client bool) (metric.Float64Histogram, error) {
+	if client {
+		h, err := legacyrpcconv.NewClientDuration(m)
+		return h.Inst(), err
+	}
+	h, err := legacyrpcconv.NewServerDuration(m)
+	return h.Inst(), err
+}
 
 // NumCodes is the number of gRPC codes that have a canonical name: codes.OK
 // through codes.Unauthenticated.
@@ -110,15 +143,26 @@ func SpanName(fullMethod string) string {
 // CallAttrs returns the attributes that describe a call to fullMethod,
 // followed by extra (typically TargetAttrs): rpc.method, the method without
 // its leading slash, and rpc.system.name=grpc. As otelgrpc does, a malformed
-// fullMethod (no leading slash) gets no rpc.method. The result is a new
-// slice with no spare capacity.
+// fullMethod (no leading slash) gets no rpc.method. Under rpc/dup (Dup) the
+// legacy rpc.system=grpc and rpc.service come first, as otelgrpc's
+// ParseFullMethodOld gives them: rpc.system for any fullMethod with a
+// leading slash, rpc.service only when it also names a method. The result
+// is a new slice with no spare capacity.
 func CallAttrs(fullMethod string, extra ...attribute.KeyValue) []attribute.KeyValue {
 	name, ok := strings.CutPrefix(fullMethod, "/")
-	n := 1 + len(extra)
+	var legacy []attribute.KeyValue
+	if ok && dup {
+		legacy = []attribute.KeyValue{LegacyRPCSystemGRPC}
+		if svc, _, found := strings.Cut(name, "/"); found {
+			legacy = append(legacy, LegacyRPCServiceKey.String(svc))
+		}
+	}
+	n := len(legacy) + 1 + len(extra)
 	if ok {
 		n++
 	}
 	attrs := make([]attribute.KeyValue, 0, n)
+	attrs = append(attrs, legacy...)
 	if ok {
 		attrs = append(attrs, RPCMethodKey.String(name))
 	}

@@ -1,4 +1,4 @@
-package compress_test
+package compresstest
 
 import (
 	"fmt"
@@ -21,18 +21,20 @@ var (
 	}
 	words = []string{"cache", "miss", "retry", "upstream", "timeout", "connection", "reset", "by", "peer",
 		"quota", "exceeded", "for", "tenant", "request", "completed", "slow", "query", "on", "shard", "replica"}
+	statuses = []int{200, 200, 200, 201, 204, 404, 500}
 )
 
-// record is one realistic response: identifiers, a host name, a scope and a
-// log-line body mixing text, decimal numbers and 16 random bytes.
-func record(rng *rand.Rand, i int) *testpb.SimpleResponse {
+// Record returns the i-th record drawn from rng: one realistic response of
+// about 200 bytes encoded, with a log-line body mixing text, decimal numbers
+// and 16 random bytes. The same rng state and i give the same record.
+func Record(rng *rand.Rand, i int) *testpb.SimpleResponse {
 	body := make([]byte, 16, 256)
-	for j := range 16 {
+	for j := range body {
 		body[j] = byte(rng.Uint32())
 	}
 	body = fmt.Appendf(body, "ts=%d level=%s %s /api/v1/%s/%d status=%d latency_ms=%.2f bytes=%d msg=%q",
 		1767225600000+int64(i)*int64(rng.IntN(5000)), levels[rng.IntN(len(levels))], verbs[rng.IntN(len(verbs))],
-		nouns[rng.IntN(len(nouns))], rng.IntN(1_000_000), []int{200, 200, 200, 201, 204, 404, 500}[rng.IntN(7)],
+		nouns[rng.IntN(len(nouns))], rng.IntN(1_000_000), statuses[rng.IntN(len(statuses))],
 		rng.Float64()*250, rng.IntN(1<<20), words[rng.IntN(len(words))]+" "+words[rng.IntN(len(words))]+" "+words[rng.IntN(len(words))])
 	return &testpb.SimpleResponse{
 		Payload:         &testpb.Payload{Type: testpb.PayloadType(rng.IntN(2)), Body: body},
@@ -44,14 +46,14 @@ func record(rng *rand.Rand, i int) *testpb.SimpleResponse {
 	}
 }
 
-// records returns size bytes (within a few bytes) of a protobuf batch,
-// message Batch { repeated SimpleResponse records = 1; }, generated
-// deterministically from size. The last record's body is shortened to fit.
-func records(size int) []byte {
+// Records returns size bytes (fewer only when size is below 8, or a varint
+// boundary falls in the last few bytes) of a protobuf batch, message Batch { repeated SimpleResponse records = 1; },
+// the same bytes for the same size. The last record's body is cut to fit.
+func Records(size int) []byte {
 	rng := rand.New(rand.NewPCG(0x6772_7063, uint64(size)))
 	var out []byte
 	for i := 0; len(out) < size; i++ {
-		rec := record(rng, i)
+		rec := Record(rng, i)
 		for {
 			b, _ := proto.Marshal(rec)
 			enc := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), b)
@@ -61,10 +63,16 @@ func records(size int) []byte {
 				break
 			}
 			body := rec.Payload.Body
-			if over >= len(body) {
-				return out // the remainder is smaller than any record
+			if over < len(body) {
+				rec.Payload.Body = body[:len(body)-over]
+				continue
 			}
-			rec.Payload.Body = body[:len(body)-over]
+			if len(rec.Username) == 0 {
+				return out // less room than an empty payload-only record takes
+			}
+			// Too little room for a whole record: end with one holding
+			// only (part of) its payload.
+			rec = &testpb.SimpleResponse{Payload: &testpb.Payload{Body: body[:max(0, len(body)-over)]}}
 		}
 	}
 	return out

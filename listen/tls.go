@@ -1,0 +1,61 @@
+package listen
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/grpckit/grpckit/security"
+)
+
+// WithTLS makes every TCP listener that Listen returns (tcp:// specs, and
+// fd:// sockets that are TCP) a TLS listener (tls.NewListener), as docker's
+// daemon does with --tlsverify; unix sockets stay plain, so one option list
+// serves every -H flag. cfg is checked with security.CheckServer (TLS below
+// 1.2, client certificate verification without ClientCAs and a config with no
+// certificate are errors naming the field) and cloned; a zero MinVersion
+// becomes TLS 1.2, and an empty NextProtos becomes "h2", "http/1.1" (grpc-go
+// clients refuse a server that selects no ALPN protocol). For reloading
+// certificate files use security.Reloader's ServerTLSConfig.
+//
+// A gRPC server serving such a listener with insecure credentials still
+// serves over TLS, but its handlers see no credentials.TLSInfo, so
+// security.PeerIdentity and authorization policies cannot see the client's
+// certificate: for gRPC prefer serveropt.WithTLS / WithMutualTLS on a plain
+// listener. A nil cfg is an error.
+func WithTLS(cfg *tls.Config) Option {
+	return optionFunc(func(c *config) { c.tls, c.tlsSet = cfg, true })
+}
+
+// checkTLS validates and clones the WithTLS config.
+func (c *config) checkTLS() error {
+	if !c.tlsSet {
+		return nil
+	}
+	if c.tls == nil {
+		return errors.New("listen: WithTLS: nil config")
+	}
+	cfg, err := security.ServerConfig(c.tls)
+	if err != nil {
+		return fmt.Errorf("listen: WithTLS: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	if len(cfg.NextProtos) == 0 {
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+	}
+	c.tls = cfg
+	return nil
+}
+
+// wrapTLS makes the TCP listeners of ls TLS listeners when WithTLS was given.
+func (c *config) wrapTLS(ls []net.Listener) {
+	if c.tls == nil {
+		return
+	}
+	for i, l := range ls {
+		if l.Addr().Network() == "tcp" {
+			ls[i] = tls.NewListener(l, c.tls)
+		}
+	}
+}

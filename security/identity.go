@@ -1,0 +1,78 @@
+package security
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net/url"
+
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
+)
+
+// Identity is the verified identity a peer's certificate carries.
+type Identity struct {
+	// SPIFFEID is the certificate's SPIFFE ID (its one URI SAN with the
+	// spiffe scheme, as grpc-go reads it), or nil.
+	SPIFFEID *url.URL
+	// DNSNames are the certificate's DNS SANs.
+	DNSNames []string
+	// CommonName is the certificate's subject CN.
+	CommonName string
+	// Certificate is the peer's leaf certificate.
+	Certificate *x509.Certificate
+}
+
+// String returns the principal: the SPIFFE ID, else the first DNS SAN, else
+// the subject CN (possibly "").
+//
+// grpc-go's authz policies match principals differently: against every URI
+// SAN, else every DNS SAN, else the whole subject in RFC 2253 form
+// ("CN=client,O=example"), not the CN alone.
+func (id Identity) String() string {
+	switch {
+	case id.SPIFFEID != nil:
+		return id.SPIFFEID.String()
+	case len(id.DNSNames) > 0:
+		return id.DNSNames[0]
+	}
+	return id.CommonName
+}
+
+// PeerIdentity returns the identity of the peer of the call ctx belongs to,
+// and true, when the connection is TLS and the peer's certificate was
+// verified (the handshake built a chain to a trusted CA: a server with
+// ClientAuth VerifyClientCertIfGiven or RequireAndVerifyClientCert, or any
+// client). Otherwise, including for a client certificate a server requested
+// without verifying it, it returns false. It allocates nothing.
+func PeerIdentity(ctx context.Context) (Identity, bool) {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.AuthInfo == nil {
+		return Identity{}, false
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok {
+		return Identity{}, false
+	}
+	return IdentityFromState(&info.State)
+}
+
+// IdentityFromState is PeerIdentity for a connection's state (from a
+// *tls.Conn, say): the identity of the verified peer certificate, and true,
+// or false when no chain was verified.
+func IdentityFromState(cs *tls.ConnectionState) (Identity, bool) {
+	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
+		return Identity{}, false
+	}
+	leaf := cs.VerifiedChains[0][0]
+	return Identity{SPIFFEID: spiffeID(leaf), DNSNames: leaf.DNSNames, CommonName: leaf.Subject.CommonName, Certificate: leaf}, true
+}
+
+// spiffeID returns the certificate's one spiffe URI SAN, or nil: a SPIFFE
+// SVID has exactly one URI SAN.
+func spiffeID(c *x509.Certificate) *url.URL {
+	if len(c.URIs) != 1 || c.URIs[0].Scheme != "spiffe" {
+		return nil
+	}
+	return c.URIs[0]
+}

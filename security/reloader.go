@@ -1,0 +1,280 @@
+package security
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultInterval is how often, at most, a Reloader looks at its files unless
+// WithInterval says otherwise.
+const DefaultInterval = 10 * time.Second
+
+// Option configures NewReloader.
+type Option interface{ apply(*reloaderConfig) }
+
+type optionFunc func(*reloaderConfig)
+
+func (f optionFunc) apply(c *reloaderConfig) { f(c) }
+
+type reloaderConfig struct {
+	interval time.Duration
+	log      *slog.Logger
+}
+
+// WithInterval sets how often, at most, the files are looked at (default
+// DefaultInterval). A handshake that finds the interval elapsed stats the
+// files (three stat calls) and, when one changed, reads and parses them; other
+// handshakes only read an atomic. Zero or negative is an error.
+func WithInterval(d time.Duration) Option {
+	return optionFunc(func(c *reloaderConfig) { c.interval = d })
+}
+
+// WithLogger sets where reloads and refused files are logged (default
+// slog.Default()). A nil l is an error.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *reloaderConfig) { c.log = l })
+}
+
+// Reloader holds a certificate, its key and a CA pool read from files, and
+// reloads them when the files change, so certificates rotated on disk
+// (cert-manager, SPIFFE helpers, Kubernetes secret volumes) are used without
+// a restart.
+//
+// A Reloader owns no goroutine and needs no closing: the files are looked at
+// lazily, at most once per interval, by the first handshake that asks for the
+// certificate after the interval elapsed. When a file changed (modification
+// time, size, or the file itself, as a rename over it gives), all three are
+// read and checked: the key must match the certificate, the certificate must
+// not be expired, the CA file must hold at least one certificate. Only then is
+// the new material used, for new handshakes; live connections are not
+// touched. A file that fails the checks is logged once (slog, level Warn) and
+// the old material stays in use until the files change again.
+//
+// A Reloader is safe for concurrent use.
+type Reloader struct {
+	certFile, keyFile, caFile string
+	interval                  time.Duration
+	log                       *slog.Logger
+	start                     time.Time
+
+	next atomic.Int64 // when, in nanoseconds since start, the files are due
+	cur  atomic.Pointer[material]
+
+	mu      sync.Mutex // held while the files are looked at
+	stamps  [3]os.FileInfo
+	lastErr string
+}
+
+// material is one consistent certificate, key and CA pool.
+type material struct {
+	cert *tls.Certificate
+	pool *x509.CertPool // nil when there is no CA file
+}
+
+// NewReloader reads certFile and keyFile (PEM, as tls.LoadX509KeyPair takes
+// them) and caFile (PEM certificates; empty for none: clients then verify
+// servers against the system roots, servers cannot verify clients). The
+// files must be valid now: an error names the file and what is wrong.
+func NewReloader(certFile, keyFile, caFile string, opts ...Option) (*Reloader, error) {
+	c := reloaderConfig{interval: DefaultInterval, log: slog.Default()}
+	for i, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("security: NewReloader: option %d is nil", i)
+		}
+		o.apply(&c)
+	}
+	switch {
+	case c.interval <= 0:
+		return nil, fmt.Errorf("security: WithInterval: interval %v is not positive", c.interval)
+	case c.log == nil:
+		return nil, errors.New("security: WithLogger: logger is nil")
+	case certFile == "" || keyFile == "":
+		return nil, errors.New("security: NewReloader: certFile and keyFile are required")
+	}
+	r := &Reloader{certFile: certFile, keyFile: keyFile, caFile: caFile, interval: c.interval, log: c.log, start: time.Now()}
+	stamps, err := r.stat()
+	if err != nil {
+		return nil, fmt.Errorf("security: NewReloader: %w", err)
+	}
+	m, err := r.load()
+	if err != nil {
+		return nil, fmt.Errorf("security: NewReloader: %w", err)
+	}
+	r.stamps = stamps
+	r.cur.Store(m)
+	r.next.Store(int64(r.interval))
+	return r, nil
+}
+
+// Certificate returns the current certificate, looking at the files first
+// when the interval has elapsed. It has the signature of
+// tls.Config.GetCertificate's result and never returns nil.
+func (r *Reloader) Certificate() *tls.Certificate { return r.current().cert }
+
+// Pool returns the current CA pool (nil without a CA file), looking at the
+// files first when the interval has elapsed.
+func (r *Reloader) Pool() *x509.CertPool { return r.current().pool }
+
+// current returns the material to use for a handshake starting now.
+func (r *Reloader) current() *material {
+	if now := int64(time.Since(r.start)); now >= r.next.Load() && r.mu.TryLock() {
+		r.next.Store(now + int64(r.interval))
+		r.refresh()
+		r.mu.Unlock()
+	}
+	return r.cur.Load()
+}
+
+// refresh reloads the files if they changed. r.mu is held.
+func (r *Reloader) refresh() {
+	stamps, err := r.stat()
+	if err != nil {
+		r.refuse(err)
+		return
+	}
+	if r.same(stamps) {
+		return
+	}
+	m, err := r.load()
+	if err != nil {
+		r.refuse(err)
+		// Not retried until a file changes again: the same bad bytes would
+		// fail the same way.
+		r.stamps = stamps
+		return
+	}
+	r.stamps, r.lastErr = stamps, ""
+	r.cur.Store(m)
+	r.log.LogAttrs(context.Background(), slog.LevelInfo, "security: reloaded certificate",
+		slog.String("cert_file", r.certFile), slog.String("serial", m.cert.Leaf.SerialNumber.Text(16)),
+		slog.Time("not_after", m.cert.Leaf.NotAfter))
+}
+
+// refuse logs err once per distinct message.
+func (r *Reloader) refuse(err error) {
+	if msg := err.Error(); msg != r.lastErr {
+		r.lastErr = msg
+		r.log.LogAttrs(context.Background(), slog.LevelWarn, "security: keeping the current certificate",
+			slog.String("cert_file", r.certFile), slog.String("error", msg))
+	}
+}
+
+func (r *Reloader) stat() ([3]os.FileInfo, error) {
+	var s [3]os.FileInfo
+	for i, f := range []string{r.certFile, r.keyFile, r.caFile} {
+		if f == "" {
+			continue
+		}
+		fi, err := os.Stat(f)
+		if err != nil {
+			return s, err
+		}
+		s[i] = fi
+	}
+	return s, nil
+}
+
+func (r *Reloader) same(s [3]os.FileInfo) bool {
+	for i, fi := range s {
+		old := r.stamps[i]
+		if fi == nil || old == nil {
+			if fi != old {
+				return false
+			}
+			continue
+		}
+		if !fi.ModTime().Equal(old.ModTime()) || fi.Size() != old.Size() || !os.SameFile(fi, old) {
+			return false
+		}
+	}
+	return true
+}
+
+// load reads and checks all three files.
+func (r *Reloader) load() (*material, error) {
+	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s, %s: %w", r.certFile, r.keyFile, err)
+	}
+	if cert.Leaf == nil { // Go 1.23+ fills Leaf; stay safe on a GODEBUG opt-out
+		if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.certFile, err)
+		}
+	}
+	if now := time.Now(); now.After(cert.Leaf.NotAfter) {
+		return nil, fmt.Errorf("%s: certificate expired at %s", r.certFile, cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	m := &material{cert: &cert}
+	if r.caFile != "" {
+		b, err := os.ReadFile(r.caFile)
+		if err != nil {
+			return nil, err
+		}
+		m.pool = x509.NewCertPool()
+		if !m.pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("%s: no PEM certificate found", r.caFile)
+		}
+	}
+	return m, nil
+}
+
+// ServerTLSConfig returns a server configuration that asks the Reloader for
+// the certificate and the client CA pool on every handshake
+// (GetConfigForClient): MinVersion TLS 1.2, the given ClientAuth, NextProtos
+// nextProtos (give "h2" for gRPC; grpc-go clients refuse a server that
+// selects no ALPN protocol). Use it where a *tls.Config is needed
+// (tls.NewListener, listen.WithTLS, net/http); for grpc-go use
+// ServerCredentials.
+func (r *Reloader) ServerTLSConfig(clientAuth tls.ClientAuthType, nextProtos ...string) *tls.Config {
+	protos := append([]string(nil), nextProtos...)
+	return &tls.Config{
+		MinVersion: MinVersion,
+		ClientAuth: clientAuth,
+		NextProtos: protos,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			return r.serverConfig(clientAuth, protos), nil
+		},
+	}
+}
+
+func (r *Reloader) serverConfig(clientAuth tls.ClientAuthType, nextProtos []string) *tls.Config {
+	m := r.current()
+	return &tls.Config{
+		MinVersion:   MinVersion,
+		Certificates: []tls.Certificate{*m.cert},
+		ClientAuth:   clientAuth,
+		ClientCAs:    m.pool,
+		NextProtos:   nextProtos,
+	}
+}
+
+// ClientTLSConfig returns a client configuration presenting the Reloader's
+// current certificate (GetClientCertificate, asked on every handshake) and
+// verifying the server against the CA pool current when ClientTLSConfig is
+// called (RootCAs: crypto/tls has no per-handshake hook for it; call again,
+// or use ClientCredentials, which takes both on every handshake). serverName
+// is the name the server's certificate must carry; empty uses the dialed
+// host.
+func (r *Reloader) ClientTLSConfig(serverName string) *tls.Config {
+	return r.clientConfig(serverName)
+}
+
+func (r *Reloader) clientConfig(serverName string) *tls.Config {
+	m := r.current()
+	return &tls.Config{
+		MinVersion: MinVersion,
+		ServerName: serverName,
+		RootCAs:    m.pool,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return r.Certificate(), nil
+		},
+	}
+}
