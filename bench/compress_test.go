@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/encoding"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
+	"github.com/grpckit/grpckit/compress"
+
 	"github.com/grpckit/grpckit/bench/internal/capture/grpcgzip"
 	"github.com/grpckit/grpckit/bench/internal/capture/mostynbsnappy"
 	"github.com/grpckit/grpckit/bench/internal/capture/mostynbzstd"
@@ -87,16 +89,33 @@ func roundTrip(c encoding.Compressor, in []byte, comp *bytes.Buffer, out []byte)
 	return nil
 }
 
+// zstdLevels are grpckit zstd compressors at levels other than the default
+// (6), measured at 4 KiB and 64 KiB to show the speed/size trade-off against
+// grpc-go's gzip: 3 is klauspost's default level, 10 its best.
+func zstdLevels() []namedCompressor {
+	var out []namedCompressor
+	for _, l := range []int{3, 10} {
+		c, err := compress.NewZstd(compress.WithLevel(l))
+		out = append(out, namedCompressor{name: fmt.Sprintf("grpckit-zstd-l%d", l), c: c, err: err})
+	}
+	return out
+}
+
 // BenchmarkCompressor compresses and decompresses one message per op through
 // the encoding.Compressor interface, for realistic protobuf payloads of
-// 160 B, 4 KiB and 1 MiB. B_compressed is the compressed size.
+// 160 B, 4 KiB, 64 KiB and 1 MiB. B_compressed is the compressed size.
 func BenchmarkCompressor(b *testing.B) {
+	levels := zstdLevels()
 	for _, size := range []struct {
 		name string
 		n    int
-	}{{"160B", 160}, {"4KiB", 4 << 10}, {"1MiB", 1 << 20}} {
+	}{{"160B", 160}, {"4KiB", 4 << 10}, {"64KiB", 64 << 10}, {"1MiB", 1 << 20}} {
 		in := records(size.n)
-		for _, c := range compressors() {
+		cs := compressors()
+		if size.n == 4<<10 || size.n == 64<<10 {
+			cs = append(cs, levels...)
+		}
+		for _, c := range cs {
 			b.Run(size.name+"/"+c.name, func(b *testing.B) {
 				if c.err != nil {
 					b.Fatal(c.err)

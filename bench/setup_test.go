@@ -79,14 +79,33 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// service is a small TestService: UnaryCall answers a fixed record, and
-// FullDuplexCall echoes each request's payload.
+// service is a small TestService: UnaryCall answers a fixed record,
+// FullDuplexCall echoes each request's payload, and StreamingOutputCall sends
+// one fixed ~200 B response per ResponseParameters of the request.
 type service struct {
 	testpb.UnimplementedTestServiceServer
-	resp *testpb.SimpleResponse
+	resp       *testpb.SimpleResponse
+	streamResp *testpb.StreamingOutputCallResponse
 }
 
-func newService() *service { return &service{resp: smallResponse()} }
+// streamRespSize is the payload size of StreamingOutputCall's responses.
+const streamRespSize = 200
+
+func newService() *service {
+	return &service{
+		resp:       smallResponse(),
+		streamResp: &testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: records(streamRespSize)}},
+	}
+}
+
+func (s *service) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, stream testpb.TestService_StreamingOutputCallServer) error {
+	for range req.GetResponseParameters() {
+		if err := stream.Send(s.streamResp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (s *service) UnaryCall(context.Context, *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
 	return s.resp, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/opentracing-contrib/go-grpc"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
 	noopmetric "go.opentelemetry.io/otel/metric/noop"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -23,14 +24,36 @@ import (
 	"github.com/grpckit/grpckit/serveropt"
 )
 
+// callTimeout is the deadline every call of the end-to-end benchmarks
+// carries, whatever the stack: grpckit stacks get it from
+// dialopt.WithDefaultTimeout or callopt.Timeout, the others from a
+// context.WithTimeout made by the caller for each call.
+const callTimeout = 5 * time.Second
+
 // stack is one way of building a client and a server.
 type stack struct {
 	name     string
 	server   func(tb testing.TB) *grpc.Server
 	dial     func(tb testing.TB) []grpc.DialOption
 	callOpts []grpc.CallOption
+	// selfTimed stacks put callTimeout on each call themselves (grpckit's
+	// default timeout or callopt.Timeout); for the others the caller makes a
+	// context.WithTimeout per call, as their users do.
+	selfTimed bool
 	// every runs after each call; mocktracer keeps its spans until reset.
 	every func(i int)
+}
+
+func noCancel() {}
+
+// callCtx returns the context of one call made from base: base itself for a
+// selfTimed stack, else a fresh callTimeout deadline, which the caller
+// cancels once the call is done.
+func (s stack) callCtx(base context.Context) (context.Context, context.CancelFunc) {
+	if s.selfTimed {
+		return base, noCancel
+	}
+	return context.WithTimeout(base, callTimeout)
 }
 
 // start serves the stack's server on nw and connects the stack's client.
@@ -60,19 +83,33 @@ var bare = stack{
 	dial:   func(testing.TB) []grpc.DialOption { return []grpc.DialOption{insecureCreds} },
 }
 
-// grpckitServer is the full grpckit server stack: tracing, metrics, logging,
-// deadline floor and default, recovery, health.
-func grpckitServer(tb testing.TB) *grpc.Server {
-	srv, err := serveropt.NewServer(
+// grpckitServerOpts are the full grpckit server stack: tracing, metrics,
+// logging, deadline floor and default, recovery.
+func grpckitServerOpts() []serveropt.Option {
+	return []serveropt.Option{
 		serveropt.WithTracing(tracing.WithTracerProvider(tracerProvider)),
 		serveropt.WithMetrics(metrics.WithMeterProvider(meterProvider)),
 		serveropt.WithLogging(logger),
 		serveropt.WithDeadline(deadline.WithFloor(10*time.Millisecond), deadline.WithDefault(30*time.Second)),
 		serveropt.WithRecovery(),
-		serveropt.WithHealth(health.NewServer()),
-	)
+	}
+}
+
+// grpckitServer is the full grpckit server stack with health registered
+// through serveropt.WithHealth.
+func grpckitServer(tb testing.TB) *grpc.Server {
+	srv, err := serveropt.NewServer(append(grpckitServerOpts(), serveropt.WithHealth(health.NewServer()))...)
 	check(tb, err)
 	return srv
+}
+
+// grpckitPlainServer is the full grpckit server stack built with
+// grpc.NewServer(serveropt.New(...)...); start registers health on it the
+// plain grpc-go way, healthpb.RegisterHealthServer(srv, health.NewServer()).
+func grpckitPlainServer(tb testing.TB) *grpc.Server {
+	sopts, err := serveropt.New(grpckitServerOpts()...)
+	check(tb, err)
+	return grpc.NewServer(sopts...)
 }
 
 // grpckitDial is the full grpckit client stack: callopt, default timeout,
@@ -83,21 +120,29 @@ func grpckitDial(tb testing.TB) []grpc.DialOption {
 		dialopt.WithTracing(tracing.WithTracerProvider(tracerProvider)),
 		dialopt.WithMetrics(metrics.WithMeterProvider(meterProvider)),
 		dialopt.WithLogging(logger),
-		dialopt.WithDefaultTimeout(30*time.Second),
+		dialopt.WithDefaultTimeout(callTimeout),
 	)
 	check(tb, err)
 	return dopts
 }
 
-var grpckitStack = stack{name: "grpckit", server: grpckitServer, dial: grpckitDial}
+// grpckitStack is the full stack; the default timeout gives each call its
+// deadline.
+var grpckitStack = stack{name: "grpckit", server: grpckitServer, dial: grpckitDial, selfTimed: true}
 
-// grpckitCallopt is the full stack with a callopt option on every call.
+// grpckitCallopt is the full stack with callopt.Timeout on every call (which
+// turns the default timeout off for the call).
 var grpckitCallopt = stack{
-	name:     "grpckit+callopt",
-	server:   grpckitServer,
-	dial:     grpckitDial,
-	callOpts: []grpc.CallOption{callopt.Timeout(30 * time.Second)},
+	name:      "grpckit+callopt",
+	server:    grpckitServer,
+	dial:      grpckitDial,
+	callOpts:  []grpc.CallOption{callopt.Timeout(callTimeout)},
+	selfTimed: true,
 }
+
+// grpckitPlainHealth is the full stack on a server from serveropt.New with
+// health registered by the user, no call options.
+var grpckitPlainHealth = stack{name: "grpckit-plainhealth", server: grpckitPlainServer, dial: grpckitDial, selfTimed: true}
 
 // mwLogger adapts slog to go-grpc-middleware's logging (its Level is an
 // slog.Level in v2.3.4), writing to the same discarding handler.
@@ -112,15 +157,20 @@ func mwLogger(l *slog.Logger) mwlogging.Logger {
 // comparison does not charge the anchor for a line grpckit does not write.
 var mwLogOpts = []mwlogging.Option{mwlogging.WithLogOnEvents(mwlogging.FinishCall)}
 
+// otelNoHealth is otelgrpc's filter leaving health checks out, as grpckit's
+// observers do by default.
+var otelNoHealth = otelgrpc.WithFilter(filters.Not(filters.HealthCheck()))
+
 // anchor is what grpckit replaces: otelgrpc's stats handlers (tracing and
-// metrics) with the same providers, go-grpc-middleware logging through an
-// slog adapter to the same handler, and go-grpc-middleware recovery.
+// metrics) with the same providers and health checks filtered out,
+// go-grpc-middleware logging through an slog adapter to the same handler, and
+// go-grpc-middleware recovery.
 var anchor = stack{
 	name: "anchor",
 	server: func(testing.TB) *grpc.Server {
 		return grpc.NewServer(
 			grpc.StatsHandler(otelgrpc.NewServerHandler(
-				otelgrpc.WithTracerProvider(tracerProvider), otelgrpc.WithMeterProvider(meterProvider))),
+				otelgrpc.WithTracerProvider(tracerProvider), otelgrpc.WithMeterProvider(meterProvider), otelNoHealth)),
 			grpc.ChainUnaryInterceptor(
 				mwlogging.UnaryServerInterceptor(mwLogger(logger), mwLogOpts...),
 				recovery.UnaryServerInterceptor()),
@@ -133,7 +183,7 @@ var anchor = stack{
 		return []grpc.DialOption{
 			insecureCreds,
 			grpc.WithStatsHandler(otelgrpc.NewClientHandler(
-				otelgrpc.WithTracerProvider(tracerProvider), otelgrpc.WithMeterProvider(meterProvider))),
+				otelgrpc.WithTracerProvider(tracerProvider), otelgrpc.WithMeterProvider(meterProvider), otelNoHealth)),
 			grpc.WithChainUnaryInterceptor(mwlogging.UnaryClientInterceptor(mwLogger(logger), mwLogOpts...)),
 			grpc.WithChainStreamInterceptor(mwlogging.StreamClientInterceptor(mwLogger(logger), mwLogOpts...)),
 		}
