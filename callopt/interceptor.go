@@ -8,6 +8,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/grpckit/grpckit/internal/chain"
 )
 
 // UnaryClientInterceptor runs the hooks of the callopt options among a unary
@@ -19,20 +21,12 @@ import (
 // them, and a Timeout applied twice never extends the first bound).
 func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		switch d, kind := scan(opts); kind {
-		case none:
-			return invoker(ctx, method, req, reply, cc, opts...)
-		case timeoutOnly:
-			// No hook reads the call: bound it and pass the options on as
-			// they are (grpc-go ignores callopt options; a Timeout seen
-			// twice never extends the first bound).
-			if d < 0 {
-				return errNegativeTimeout(d)
-			}
-			if d > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, d)
+		if ctx, cancel, err, ok := timeoutOnly(ctx, opts); ok {
+			if cancel != nil {
 				defer cancel()
+			}
+			if err != nil {
+				return err
 			}
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
@@ -81,11 +75,31 @@ func hasOption(opts []grpc.CallOption) bool {
 	return kind != none
 }
 
+// timeoutOnly handles a call whose callopt options are Timeout options only
+// (or none): no hook reads the call, so it is bounded and the options go on
+// as they are (grpc-go ignores callopt options; a Timeout seen twice never
+// extends the first bound). It reports false for calls with hooks.
+func timeoutOnly(ctx context.Context, opts []grpc.CallOption) (context.Context, context.CancelFunc, error, bool) {
+	d, kind := scan(opts)
+	switch {
+	case kind == hooks:
+		return ctx, nil, nil, false
+	case d < 0:
+		return ctx, nil, errNegativeTimeout(d), true
+	case d == 0:
+		return ctx, nil, nil, true
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	return ctx, cancel, nil, true
+}
+
+func init() { chain.CalloptContext = timeoutOnly }
+
 // What the callopt options of a call ask for.
 const (
-	none        = iota // no callopt option
-	timeoutOnly        // Timeout options only: d is the last one's
-	hooks              // hooks (or Capture): the full run
+	none     = iota // no callopt option
+	timeouts        // Timeout options only: d is the last one's
+	hooks           // hooks (or Capture): the full run
 )
 
 // scan classifies opts without allocating.
@@ -95,7 +109,7 @@ func scan(opts []grpc.CallOption) (d time.Duration, kind int) {
 		case TimeoutOption:
 			d = o.D
 			if kind == none {
-				kind = timeoutOnly
+				kind = timeouts
 			}
 		case Option:
 			kind = hooks

@@ -135,15 +135,17 @@ func (c *config) build() ([]grpc.DialOption, error) {
 // have no test: they run on every call.
 func (c *config) layers() []chain.ClientLayer {
 	ls := []chain.ClientLayer{{
-		Unary:  callopt.UnaryClientInterceptor(),
-		Stream: callopt.StreamClientInterceptor(),
-		Active: hasCallopt,
+		Unary:        callopt.UnaryClientInterceptor(),
+		UnaryContext: chain.CalloptContext, // Timeout-only calls, without the interceptor's closure
+		Stream:       callopt.StreamClientInterceptor(),
+		Active:       hasCallopt,
 	}}
 	if c.timeoutOn {
 		d := c.timeout
 		ls = append(ls, chain.ClientLayer{
-			UnaryContext: func(ctx context.Context) (context.Context, context.CancelFunc) {
-				return context.WithTimeout(ctx, d)
+			UnaryContext: func(ctx context.Context, _ []grpc.CallOption) (context.Context, context.CancelFunc, error, bool) {
+				ctx, cancel := context.WithTimeout(ctx, d)
+				return ctx, cancel, nil, true
 			},
 			Stream: deadline.StreamClientInterceptor(c.timeout),
 			Active: func(ctx context.Context, _ string, _ []grpc.CallOption) bool {

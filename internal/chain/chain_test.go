@@ -156,7 +156,9 @@ func TestContextLayers(t *testing.T) {
 	if testsrv.RaceEnabled {
 		return
 	}
-	same := func(ctx context.Context) (context.Context, context.CancelFunc) { return ctx, nil }
+	same := func(ctx context.Context, _ []grpc.CallOption) (context.Context, context.CancelFunc, error, bool) {
+		return ctx, nil, nil, true
+	}
 	c := chain.UnaryClient([]chain.ClientLayer{{UnaryContext: same}})
 	invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
 	ctx := context.Background()

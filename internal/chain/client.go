@@ -11,11 +11,12 @@ import (
 type ClientLayer struct {
 	Unary  grpc.UnaryClientInterceptor
 	Stream grpc.StreamClientInterceptor
-	// UnaryContext, when set, is used on unary calls instead of Unary: a
-	// layer that only derives the call's context (a default timeout), run
-	// without the per-call closure an interceptor needs. A non-nil cancel is
-	// called when the call returns.
-	UnaryContext func(ctx context.Context) (context.Context, context.CancelFunc)
+	// UnaryContext, when set, is tried on unary calls before Unary: a layer
+	// that, for this call, only derives the call's context (a timeout) or
+	// refuses the call, run without the per-call closure an interceptor
+	// needs. It returns handled=false to have Unary run instead. A non-nil
+	// cancel is called when the call returns.
+	UnaryContext func(ctx context.Context, opts []grpc.CallOption) (_ context.Context, _ context.CancelFunc, _ error, handled bool)
 	// Active reports whether the layer acts on a call of method with ctx and
 	// opts (the call options grpc-go combined: defaults first, then the
 	// call's own); nil means always. It is asked as the call reaches the
@@ -48,7 +49,9 @@ func unaryClientFrom(layers []ClientLayer, ctx context.Context, method string, r
 		}
 		rest := layers[i+1:]
 		if f := layers[i].UnaryContext; f != nil {
-			return unaryClientWith(f, rest, ctx, method, req, reply, cc, invoker, opts)
+			if ctx, cancel, err, ok := f(ctx, opts); ok {
+				return unaryClientWith(ctx, cancel, err, rest, method, req, reply, cc, invoker, opts)
+			}
 		}
 		next := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
 			return unaryClientFrom(rest, ctx, method, req, reply, cc, invoker, opts)
@@ -58,12 +61,14 @@ func unaryClientFrom(layers []ClientLayer, ctx context.Context, method string, r
 	return invoker(ctx, method, req, reply, cc, opts...)
 }
 
-// unaryClientWith runs a context layer, then the rest of the chain.
-func unaryClientWith(f func(context.Context) (context.Context, context.CancelFunc), rest []ClientLayer,
-	ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts []grpc.CallOption) error {
-	ctx, cancel := f(ctx)
+// unaryClientWith runs the rest of the chain after a context layer.
+func unaryClientWith(ctx context.Context, cancel context.CancelFunc, err error, rest []ClientLayer,
+	method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts []grpc.CallOption) error {
 	if cancel != nil {
 		defer cancel()
+	}
+	if err != nil {
+		return err
 	}
 	return unaryClientFrom(rest, ctx, method, req, reply, cc, invoker, opts)
 }

@@ -2,6 +2,8 @@ package chain
 
 import (
 	"context"
+
+	"google.golang.org/grpc"
 	"reflect"
 	"sync"
 
@@ -56,3 +58,9 @@ func ServerContext[O any](opts []O) ServerContextFunc {
 	}
 	return f.(func(any) ServerContextFunc)(opts)
 }
+
+// CalloptContext is set by package callopt's init: for a unary call whose
+// callopt options are Timeout options only, it derives the call's context
+// (or refuses a negative timeout) and reports handled; for any other call it
+// reports not handled, and the callopt interceptor runs.
+var CalloptContext func(ctx context.Context, opts []grpc.CallOption) (context.Context, context.CancelFunc, error, bool)
