@@ -291,6 +291,11 @@ func TestClientStreamFailsFast(t *testing.T) {
 	if err := up.Send(&testpb.Chunk{Data: []byte("ok")}); err != nil {
 		t.Fatalf("valid Send: %v", err)
 	}
+	// Let the valid chunk reach the handler first: the invalid one cancels
+	// the stream, which could otherwise overtake it.
+	for end := time.Now().Add(10 * time.Second); f.svc.received.Load() < 1 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
 	err = up.Send(&testpb.Chunk{Data: []byte("too long!")})
 	sameViolations(t, violations(t, err), []violation{{"data", "must be at most 8 bytes", "BYTES_MAX_LEN"}})
 	if again := up.Send(&testpb.Chunk{Data: []byte("ok")}); !errors.Is(again, err) && status.Code(again) != codes.InvalidArgument {
