@@ -9,7 +9,7 @@ import (
 	"google.golang.org/grpc"
 
 	valint "github.com/grpckit/grpckit/interceptors/validate"
-	"github.com/grpckit/grpckit/internal/validatepb"
+	testpb "github.com/grpckit/grpckit/internal/validatepb"
 )
 
 // BenchmarkUnaryServerInterceptor measures the interceptor around a no-op

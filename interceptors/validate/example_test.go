@@ -9,7 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	valint "github.com/grpckit/grpckit/interceptors/validate"
-	"github.com/grpckit/grpckit/internal/validatepb"
+	testpb "github.com/grpckit/grpckit/internal/validatepb"
 )
 
 func ExampleUnaryServerInterceptor() {

@@ -7,7 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/grpckit/grpckit/internal/validatepb"
+	testpb "github.com/grpckit/grpckit/internal/validatepb"
 )
 
 func TestHasRules(t *testing.T) {

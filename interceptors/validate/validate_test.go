@@ -22,7 +22,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/filter"
 	valint "github.com/grpckit/grpckit/interceptors/validate"
 	"github.com/grpckit/grpckit/internal/testsrv"
-	"github.com/grpckit/grpckit/internal/validatepb"
+	testpb "github.com/grpckit/grpckit/internal/validatepb"
 )
 
 // userService counts what its handlers were given.
