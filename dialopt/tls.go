@@ -71,7 +71,7 @@ func WithMutualTLS(certFile, keyFile, serverCAFile string, opts ...security.Opti
 		}
 		r, err := security.NewReloader(certFile, keyFile, serverCAFile, opts...)
 		if err != nil {
-			c.fail("WithMutualTLS", "%v", err)
+			c.errs.Nest(pkg, "WithMutualTLS", err)
 			return
 		}
 		c.creds = r.ClientCredentials("")

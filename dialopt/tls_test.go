@@ -37,7 +37,7 @@ func TestTLSValidation(t *testing.T) {
 		{"skip verify allowed first", []dialopt.Option{dialopt.WithInsecureSkipVerify(), dialopt.WithTLS(skip)}, ""},
 		{"skip verify replaced", []dialopt.Option{dialopt.WithTLS(skip), dialopt.WithInsecure()}, ""},
 		{"missing files", []dialopt.Option{dialopt.WithMutualTLS("/nonexistent/tls.crt", "/nonexistent/tls.key", "/nonexistent/ca.crt")},
-			"dialopt: WithMutualTLS: security: NewReloader: stat /nonexistent/tls.crt: no such file or directory"},
+			"dialopt: WithMutualTLS: stat /nonexistent/tls.crt: no such file or directory"},
 		{"no server CA", []dialopt.Option{dialopt.WithMutualTLS("tls.crt", "tls.key", "")},
 			"dialopt: WithMutualTLS: serverCAFile is empty: the server's certificate needs a CA to be verified against"},
 	} {

@@ -4,13 +4,15 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // DefaultInterval is how often, at most, a Reloader looks at its files unless
@@ -85,28 +87,31 @@ type material struct {
 // files must be valid now: an error names the file and what is wrong.
 func NewReloader(certFile, keyFile, caFile string, opts ...Option) (*Reloader, error) {
 	c := reloaderConfig{interval: DefaultInterval, log: slog.Default()}
+	var errs opterr.List
 	for i, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("security: NewReloader: option %d is nil", i)
+		if errs.Nil("security", "", "option "+strconv.Itoa(i+1), o) {
+			continue
 		}
 		o.apply(&c)
 	}
-	switch {
-	case c.interval <= 0:
-		return nil, fmt.Errorf("security: WithInterval: interval %v is not positive", c.interval)
-	case c.log == nil:
-		return nil, errors.New("security: WithLogger: logger is nil")
-	case certFile == "" || keyFile == "":
-		return nil, errors.New("security: NewReloader: certFile and keyFile are required")
+	if c.interval <= 0 {
+		errs.Addf("security", "WithInterval", "interval %v is not positive", c.interval)
+	}
+	errs.Nil("security", "WithLogger", "logger", c.log)
+	if certFile == "" || keyFile == "" {
+		errs.Addf("security", "", "certFile and keyFile are required")
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	r := &Reloader{certFile: certFile, keyFile: keyFile, caFile: caFile, interval: c.interval, log: c.log, start: time.Now()}
 	stamps, err := r.stat()
 	if err != nil {
-		return nil, fmt.Errorf("security: NewReloader: %w", err)
+		return nil, &opterr.Error{Pkg: "security", Err: err}
 	}
 	m, err := r.load()
 	if err != nil {
-		return nil, fmt.Errorf("security: NewReloader: %w", err)
+		return nil, &opterr.Error{Pkg: "security", Err: err}
 	}
 	r.stamps = stamps
 	r.cur.Store(m)

@@ -196,10 +196,10 @@ func TestNewReloaderErrors(t *testing.T) {
 	}{
 		{"interval", certFile, keyFile, caFile, []security.Option{security.WithInterval(0)}, "security: WithInterval: interval 0s is not positive"},
 		{"logger", certFile, keyFile, caFile, []security.Option{security.WithLogger(nil)}, "security: WithLogger: logger is nil"},
-		{"nil option", certFile, keyFile, caFile, []security.Option{nil}, "security: NewReloader: option 0 is nil"},
-		{"no key", certFile, "", caFile, nil, "security: NewReloader: certFile and keyFile are required"},
-		{"expired", oldCert, oldKey, "", nil, "security: NewReloader: " + oldCert + ": certificate expired at"},
-		{"junk CA", certFile, keyFile, junkCA, nil, "security: NewReloader: " + junkCA + ": no PEM certificate found"},
+		{"nil option", certFile, keyFile, caFile, []security.Option{nil}, "security: option 1 is nil"},
+		{"no key", certFile, "", caFile, nil, "security: certFile and keyFile are required"},
+		{"expired", oldCert, oldKey, "", nil, "security: " + oldCert + ": certificate expired at"},
+		{"junk CA", certFile, keyFile, junkCA, nil, "security: " + junkCA + ": no PEM certificate found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := security.NewReloader(tc.cert, tc.key, tc.ca, tc.opts...)

@@ -66,7 +66,7 @@ func WithMutualTLS(certFile, keyFile, clientCAFile string, opts ...security.Opti
 		}
 		r, err := security.NewReloader(certFile, keyFile, clientCAFile, opts...)
 		if err != nil {
-			c.fail("WithMutualTLS", "%v", err)
+			c.errs.Nest(pkg, "WithMutualTLS", err)
 			return
 		}
 		const ca = tls.RequireAndVerifyClientCert
@@ -88,7 +88,7 @@ func WithAuthzPolicy(policyJSON string) Option {
 	return optionFunc(func(c *config) {
 		p, err := policy.New(policyJSON)
 		if err != nil {
-			c.fail("WithAuthzPolicy", "%v", err)
+			c.errs.Nest(pkg, "WithAuthzPolicy", err)
 			return
 		}
 		c.tls.policy, c.tls.policyOpt = p, "WithAuthzPolicy"
@@ -104,7 +104,7 @@ func WithAuthzPolicyFile(path string, refresh time.Duration) Option {
 	return optionFunc(func(c *config) {
 		p, err := policy.NewFile(path, refresh)
 		if err != nil {
-			c.fail("WithAuthzPolicyFile", "%v", err)
+			c.errs.Nest(pkg, "WithAuthzPolicyFile", err)
 			return
 		}
 		c.tls.policy, c.tls.policyOpt = p, "WithAuthzPolicyFile"

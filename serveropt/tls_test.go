@@ -414,13 +414,13 @@ func TestTLSValidation(t *testing.T) {
 			serveropt.WithTLS(&tls.Config{Certificates: cert, ClientAuth: tls.RequestClientCert}),
 		}, "serveropt: WithAuthzPolicy: WithTLS ClientAuth RequestClientCert does not verify client certificates, so the policy's principals would match unverified ones (use VerifyClientCertIfGiven or RequireAndVerifyClientCert)"},
 		{"bad policy", []serveropt.Option{serveropt.WithAuthzPolicy(`{"name": "x"}`)},
-			"serveropt: WithAuthzPolicy: policy: \"allow_rules\" is not present"},
+			"serveropt: WithAuthzPolicy: \"allow_rules\" is not present"},
 		{"missing files", []serveropt.Option{serveropt.WithMutualTLS("/nonexistent/tls.crt", "/nonexistent/tls.key", "/nonexistent/ca.crt")},
-			"serveropt: WithMutualTLS: security: NewReloader: stat /nonexistent/tls.crt: no such file or directory"},
+			"serveropt: WithMutualTLS: stat /nonexistent/tls.crt: no such file or directory"},
 		{"no client CA", []serveropt.Option{serveropt.WithMutualTLS("tls.crt", "tls.key", "")},
 			"serveropt: WithMutualTLS: clientCAFile is empty: client certificates need a CA to be verified against"},
 		{"policy file refresh", []serveropt.Option{serveropt.WithAuthzPolicyFile("policy.json", 0)},
-			"serveropt: WithAuthzPolicyFile: policy: refresh 0s is not positive"},
+			"serveropt: WithAuthzPolicyFile: refresh 0s is not positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := serveropt.New(tc.opts...)

@@ -3,10 +3,10 @@ package policy
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // Option configures New and NewFile.
@@ -71,7 +72,7 @@ func New(policyJSON string, opts ...Option) (*Policy, error) {
 	}
 	e, err := authz.NewStatic(policyJSON)
 	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
+		return nil, &opterr.Error{Pkg: "policy", Err: err}
 	}
 	p.engine.Store(e)
 	return p, nil
@@ -86,7 +87,7 @@ func New(policyJSON string, opts ...Option) (*Policy, error) {
 // in force. The file must hold a valid policy now; refresh must be positive.
 func NewFile(path string, refresh time.Duration, opts ...Option) (*Policy, error) {
 	if refresh <= 0 {
-		return nil, fmt.Errorf("policy: refresh %v is not positive", refresh)
+		return nil, &opterr.Error{Pkg: "policy", Err: fmt.Errorf("refresh %v is not positive", refresh)}
 	}
 	p, err := newPolicy(opts)
 	if err != nil {
@@ -106,17 +107,17 @@ func NewFile(path string, refresh time.Duration, opts ...Option) (*Policy, error
 
 func newPolicy(opts []Option) (*Policy, error) {
 	c := config{filter: filter.SkipHealthCheck(), log: slog.Default()}
+	var errs opterr.List
 	for i, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("policy: option %d is nil", i)
+		if errs.Nil("policy", "", "option "+strconv.Itoa(i+1), o) {
+			continue
 		}
 		o.apply(&c)
 	}
-	switch {
-	case c.filter == nil:
-		return nil, errors.New("policy: WithFilter: matcher is nil")
-	case c.log == nil:
-		return nil, errors.New("policy: WithLogger: logger is nil")
+	errs.Nil("policy", "WithFilter", "matcher", c.filter)
+	errs.Nil("policy", "WithLogger", "logger", c.log)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return &Policy{filter: c.filter, log: c.log}, nil
 }
