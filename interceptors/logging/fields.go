@@ -71,26 +71,28 @@ const maxAttrs = 16
 
 // call is what a line needs to know about its call.
 type call struct {
-	service, method string
-	typ             string
-	start           time.Time
-	fields          *fields // AddFields' fields; nil when the call cannot be logged
+	fullMethod string
+	typ        string
+	start      time.Time
+	fields     *fields // AddFields' fields; nil when the call cannot be logged
 }
 
 func newCall(fullMethod, typ string) call {
-	svc, m := filter.Split(fullMethod)
-	return call{service: svc, method: m, typ: typ, start: time.Now()}
+	return call{fullMethod: fullMethod, typ: typ, start: time.Now()}
 }
 
-// common appends the fields every line of the call carries.
-func (g *logger) common(ctx context.Context, attrs []slog.Attr, c *call) []slog.Attr {
-	attrs = append(attrs,
-		slog.String(keyProtocol, "grpc"),
-		slog.String(keyComponent, g.component),
-		slog.String(keyService, c.service),
-		slog.String(keyMethod, c.method),
-		slog.String(keyMethodType, c.typ),
-	)
+// line returns the logger to write a line of c with and appends the fields
+// every line of the call carries to attrs. The first five fields (protocol,
+// grpc.component, grpc.service, grpc.method, grpc.method_type) are the same
+// on every line of a method: they come bound to the method's logger (see
+// methodLogger), so a handler formats them once, not per line. Only when the
+// method cache is full are they appended to attrs, to g.l, in the same order.
+func (g *logger) line(ctx context.Context, attrs []slog.Attr, c *call) (*slog.Logger, []slog.Attr) {
+	l := g.methodLogger(c)
+	if l == nil {
+		l = g.l
+		attrs = g.constAttrs(attrs, c)
+	}
 	if !g.isClient {
 		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 			attrs = append(attrs, slog.String(keyPeerAddress, p.Addr.String()))
@@ -102,11 +104,24 @@ func (g *logger) common(ctx context.Context, attrs []slog.Attr, c *call) []slog.
 			attrs = append(attrs, slog.String("peer.identity", id.String()))
 		}
 	}
-	attrs = append(attrs, slog.String(keyStartTime, c.start.Format(timestampFormat)))
+	attrs = append(attrs, slog.String(keyStartTime, g.startStamp.format(c.start, c.start)))
 	if dl, ok := ctx.Deadline(); ok {
-		attrs = append(attrs, slog.String(keyDeadline, dl.Format(timestampFormat)))
+		attrs = append(attrs, slog.String(keyDeadline, g.deadlineStamp.format(dl, c.start)))
 	}
-	return attrs
+	return l, attrs
+}
+
+// constAttrs appends the fields that are the same on every line of c's
+// method.
+func (g *logger) constAttrs(attrs []slog.Attr, c *call) []slog.Attr {
+	svc, m := filter.Split(c.fullMethod)
+	return append(attrs,
+		slog.String(keyProtocol, "grpc"),
+		slog.String(keyComponent, g.component),
+		slog.String(keyService, svc),
+		slog.String(keyMethod, m),
+		slog.String(keyMethodType, c.typ),
+	)
 }
 
 // ctxAttrs appends the request metadata (with WithMetadata) and the span ids.
@@ -144,9 +159,9 @@ func (g *logger) started(ctx context.Context, c *call) {
 		return
 	}
 	var buf [maxAttrs]slog.Attr
-	attrs := g.common(ctx, buf[:0], c)
+	l, attrs := g.line(ctx, buf[:0], c)
 	attrs = g.ctxAttrs(ctx, attrs)
-	g.l.LogAttrs(ctx, lvl, msgStarted, attrs...)
+	l.LogAttrs(ctx, lvl, msgStarted, attrs...)
 }
 
 // finished logs "finished call" for a call that ended with err and code,
@@ -157,7 +172,7 @@ func (g *logger) finished(ctx context.Context, c *call, err error, code codes.Co
 		return
 	}
 	var buf [maxAttrs]slog.Attr
-	attrs := g.common(ctx, buf[:0], c)
+	l, attrs := g.line(ctx, buf[:0], c)
 	attrs = append(attrs, slog.String(keyCode, code.String()))
 	if err != nil {
 		attrs = append(attrs, slog.String(keyError, err.Error()))
@@ -165,7 +180,7 @@ func (g *logger) finished(ctx context.Context, c *call, err error, code codes.Co
 	attrs = append(attrs, slog.String(keyTimeMS, millis(time.Since(c.start))))
 	attrs = g.ctxAttrs(ctx, attrs)
 	attrs = c.fields.appendTo(attrs)
-	g.l.LogAttrs(ctx, lvl, msgFinished, attrs...)
+	l.LogAttrs(ctx, lvl, msgFinished, attrs...)
 }
 
 // payload logs one message under key ("grpc.request.content" or
@@ -176,9 +191,9 @@ func (g *logger) payload(ctx context.Context, c *call, msg, key string, m any) {
 		return
 	}
 	var buf [maxAttrs]slog.Attr
-	attrs := g.common(ctx, buf[:0], c)
+	l, attrs := g.line(ctx, buf[:0], c)
 	attrs = append(attrs, slog.Any(key, payload{m}))
 	attrs = g.ctxAttrs(ctx, attrs)
 	attrs = c.fields.appendTo(attrs)
-	g.l.LogAttrs(ctx, lvl, msg, attrs...)
+	l.LogAttrs(ctx, lvl, msg, attrs...)
 }
