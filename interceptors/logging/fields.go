@@ -2,6 +2,7 @@ package logging
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
 	"strconv"
 	"time"
@@ -138,9 +139,21 @@ func (g *logger) ctxAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 		}
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		attrs = append(attrs, slog.String(keyTraceID, sc.TraceID().String()), slog.String(keySpanID, sc.SpanID().String()))
+		traceID, spanID := spanIDs(sc)
+		attrs = append(attrs, slog.String(keyTraceID, traceID), slog.String(keySpanID, spanID))
 	}
 	return attrs
+}
+
+// spanIDs returns sc's trace and span ids in hex, as TraceID.String and
+// SpanID.String do, in one allocation instead of two.
+func spanIDs(sc trace.SpanContext) (traceID, spanID string) {
+	tid, sid := sc.TraceID(), sc.SpanID()
+	var b [2*len(tid) + 2*len(sid)]byte
+	hex.Encode(b[:], tid[:])
+	hex.Encode(b[2*len(tid):], sid[:])
+	s := string(b[:])
+	return s[:2*len(tid)], s[2*len(tid):]
 }
 
 // millis formats d as go-grpc-middleware's DurationToTimeMillisFields does
