@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/hex"
 	"log/slog"
+	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -67,8 +69,9 @@ func methodType(clientStreams, serverStreams bool) string {
 }
 
 // maxAttrs is the most attributes one line has without fields added by
-// AddFields; attributes are built in a stack array of this size.
-const maxAttrs = 16
+// AddFields and without the five constant ones (see line); attributes are
+// built in a stack array of this size.
+const maxAttrs = 11
 
 // call is what a line needs to know about its call.
 type call struct {
@@ -83,17 +86,14 @@ func newCall(fullMethod, typ string) call {
 }
 
 // line returns the logger to write a line of c with and appends the fields
-// every line of the call carries to attrs. The first five fields (protocol,
-// grpc.component, grpc.service, grpc.method, grpc.method_type) are the same
-// on every line of a method: they come bound to the method's logger (see
-// methodLogger), so a handler formats them once, not per line. Only when the
-// method cache is full are they appended to attrs, to g.l, in the same order.
+// every line of the call carries, but the first five, to attrs. Those five
+// (protocol, grpc.component, grpc.service, grpc.method, grpc.method_type)
+// are the same on every line of a method: they come bound to the method's
+// logger (see methodLogger), so a handler formats them once, not per line.
+// The logger is nil when the method cache is full; write then adds them to
+// the line itself, in the same place.
 func (g *logger) line(ctx context.Context, attrs []slog.Attr, c *call) (*slog.Logger, []slog.Attr) {
 	l := g.methodLogger(c)
-	if l == nil {
-		l = g.l
-		attrs = g.constAttrs(attrs, c)
-	}
 	if !g.isClient {
 		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 			attrs = append(attrs, slog.String(keyPeerAddress, p.Addr.String()))
@@ -110,6 +110,44 @@ func (g *logger) line(ctx context.Context, attrs []slog.Attr, c *call) (*slog.Lo
 		attrs = append(attrs, slog.String(keyDeadline, g.deadlineStamp.format(dl, c.start)))
 	}
 	return l, attrs
+}
+
+// Call sites of write, each caching the program counter slog records as a
+// line's source.
+var startedPC, finishedPC, payloadPC atomic.Uintptr
+
+// write hands a line to the handler of l (nil: g.l, with c's constant
+// fields added first), as l.LogAttrs would: a record of now, lvl, msg and
+// the caller's program counter, then attrs. It skips what LogAttrs repeats
+// on every line: the level check (done on g.l before the attributes were
+// built), the caller lookup (the program counter of each call site is
+// looked up once, in site) and LogAttrs' large stack frame, which on a
+// server's fresh goroutine can make the runtime grow and copy the stack.
+func (g *logger) write(ctx context.Context, l *slog.Logger, c *call, now time.Time, lvl slog.Level, msg string, attrs []slog.Attr, site *atomic.Uintptr) {
+	pc := site.Load()
+	if pc == 0 {
+		var pcs [1]uintptr
+		runtime.Callers(2, pcs[:]) // skip runtime.Callers and write
+		pc = pcs[0]
+		site.Store(pc)
+	}
+	// slog.NewRecord, assigned field by field: a composite literal or
+	// NewRecord's result is built in a temporary and copied.
+	var r slog.Record
+	r.Time, r.Level, r.Message, r.PC = now, lvl, msg, pc
+	if l == nil {
+		l = g.l
+		g.addConstAttrs(&r, c)
+	}
+	r.AddAttrs(attrs...)
+	_ = l.Handler().Handle(ctx, r)
+}
+
+// addConstAttrs adds the fields that are the same on every line of c's
+// method to r, when they are not bound to the logger.
+func (g *logger) addConstAttrs(r *slog.Record, c *call) {
+	var buf [5]slog.Attr
+	r.AddAttrs(g.constAttrs(buf[:0], c)...)
 }
 
 // constAttrs appends the fields that are the same on every line of c's
@@ -174,7 +212,7 @@ func (g *logger) started(ctx context.Context, c *call) {
 	var buf [maxAttrs]slog.Attr
 	l, attrs := g.line(ctx, buf[:0], c)
 	attrs = g.ctxAttrs(ctx, attrs)
-	l.LogAttrs(ctx, lvl, msgStarted, attrs...)
+	g.write(ctx, l, c, time.Now(), lvl, msgStarted, attrs, &startedPC)
 }
 
 // finished logs "finished call" for a call that ended with err and code,
@@ -190,10 +228,11 @@ func (g *logger) finished(ctx context.Context, c *call, err error, code codes.Co
 	if err != nil {
 		attrs = append(attrs, slog.String(keyError, err.Error()))
 	}
-	attrs = append(attrs, slog.String(keyTimeMS, millis(time.Since(c.start))))
+	now := time.Now() // the line's time and the call's end
+	attrs = append(attrs, slog.String(keyTimeMS, millis(now.Sub(c.start))))
 	attrs = g.ctxAttrs(ctx, attrs)
 	attrs = c.fields.appendTo(attrs)
-	l.LogAttrs(ctx, lvl, msgFinished, attrs...)
+	g.write(ctx, l, c, now, lvl, msgFinished, attrs, &finishedPC)
 }
 
 // payload logs one message under key ("grpc.request.content" or
@@ -208,5 +247,5 @@ func (g *logger) payload(ctx context.Context, c *call, msg, key string, m any) {
 	attrs = append(attrs, slog.Any(key, payload{m}))
 	attrs = g.ctxAttrs(ctx, attrs)
 	attrs = c.fields.appendTo(attrs)
-	l.LogAttrs(ctx, lvl, msg, attrs...)
+	g.write(ctx, l, c, time.Now(), lvl, msg, attrs, &payloadPC)
 }

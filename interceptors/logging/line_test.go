@@ -123,3 +123,32 @@ func TestTimestamps(t *testing.T) {
 		}
 	}
 }
+
+// TestSource: with AddSource, a line's source is where the logging
+// package writes it, as slog.Logger.LogAttrs called there would record:
+// the same function for every line of a kind.
+func TestSource(t *testing.T) {
+	t.Parallel()
+	out := &sink{}
+	l := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{AddSource: true}))
+	intercept := logging.UnaryServerInterceptor(l, logging.WithStartEvent())
+	handler := func(context.Context, any) (any, error) { return nil, nil }
+	for range 2 {
+		if _, err := intercept(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/pkg.Svc/M"}, handler); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]string{"started call": ".(*logger).started", "finished call": ".(*logger).finished"}
+	ls := out.lines(t)
+	if len(ls) != 4 {
+		t.Fatalf("%d lines, want 4:\n%s", len(ls), out)
+	}
+	for _, ln := range ls {
+		src, _ := ln["source"].(map[string]any)
+		fn, _ := src["function"].(string)
+		file, _ := src["file"].(string)
+		if !strings.HasSuffix(fn, want[ln["msg"].(string)]) || !strings.HasSuffix(file, "/interceptors/logging/fields.go") {
+			t.Errorf("%s: source %v, want function ...%s in interceptors/logging/fields.go", ln["msg"], src, want[ln["msg"].(string)])
+		}
+	}
+}
