@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc/codes"
 )
@@ -34,6 +35,7 @@ func AddFields(ctx context.Context, attrs ...slog.Attr) {
 	}
 	f.mu.Lock()
 	f.attrs = append(f.attrs, attrs...)
+	f.added.Store(true)
 	f.mu.Unlock()
 }
 
@@ -43,11 +45,12 @@ type fieldsKey struct{}
 type fields struct {
 	mu    sync.Mutex
 	attrs []slog.Attr
+	added atomic.Bool // whether attrs has any: most calls add none, and skip the lock
 }
 
 // appendTo appends the fields to attrs; f may be nil.
 func (f *fields) appendTo(attrs []slog.Attr) []slog.Attr {
-	if f == nil {
+	if f == nil || !f.added.Load() {
 		return attrs
 	}
 	f.mu.Lock()

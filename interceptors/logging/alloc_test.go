@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
@@ -75,5 +76,31 @@ func TestAllocBudget(t *testing.T) {
 		t.Errorf("logging adds %.0f allocations per unary call (%.0f -> %.0f), want at most %d", extra, bare, logged, budget)
 	} else {
 		t.Logf("logging adds %.0f allocations per unary call (%.0f -> %.0f)", extra, bare, logged)
+	}
+}
+
+// TestWrittenLineAllocs pins what writing a server line with a deadline and
+// a span costs in the interceptor: the place for AddFields' fields, the
+// trace and span ids (one string for both), grpc.time_ms (none when it is
+// "0"), and the record's attributes past the five it holds inline. The constant fields are bound to a cached
+// per-method logger and the timestamps are shared within a second, so none
+// of them allocates.
+func TestWrittenLineAllocs(t *testing.T) {
+	if testsrv.RaceEnabled {
+		t.Skip("allocation counts are inexact under the race detector")
+	}
+	intercept := logging.UnaryServerInterceptor(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.testing.TestService/EmptyCall"}
+	handler := func(context.Context, any) (any, error) { return nil, nil }
+	sc := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID:    trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+		SpanID:     trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8},
+		TraceFlags: trace.FlagsSampled,
+	})
+	ctx, cancel := context.WithTimeout(trace.ContextWithSpanContext(context.Background(), sc), time.Hour)
+	defer cancel()
+	const want = 4
+	if n := testing.AllocsPerRun(1000, func() { _, _ = intercept(ctx, nil, info, handler) }); n > want {
+		t.Errorf("written line: %v allocs per call, want at most %d", n, want)
 	}
 }

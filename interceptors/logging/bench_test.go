@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"net/netip"
 	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	mwlogging "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"google.golang.org/grpc"
@@ -97,6 +100,26 @@ func BenchmarkServerInterceptor(b *testing.B) {
 				_, _ = intercept(ctx, nil, info, handler)
 			}
 		})
+	}
+}
+
+// BenchmarkServerLine measures the server interceptor alone writing the
+// line of a call as the full stack sees it: with a deadline and a sampled
+// span in the context, to a JSON handler on io.Discard.
+func BenchmarkServerLine(b *testing.B) {
+	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.testing.TestService/EmptyCall"}
+	handler := func(context.Context, any) (any, error) { return nil, nil }
+	intercept := logging.UnaryServerInterceptor(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	sc := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID:    trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+		SpanID:     trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8},
+		TraceFlags: trace.FlagsSampled,
+	})
+	ctx, cancel := context.WithTimeout(trace.ContextWithSpanContext(context.Background(), sc), time.Hour)
+	defer cancel()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = intercept(ctx, nil, info, handler)
 	}
 }
 

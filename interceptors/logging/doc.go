@@ -30,6 +30,15 @@
 // no allocation. Health checks are not logged by default (WithFilter), payloads
 // only with WithPayloads, and the "started call" line only with WithStartEvent.
 //
+// The five fields that are the same on every line of a method (protocol to
+// grpc.method_type) are bound once per method to a child logger
+// (slog.Logger.With, cached for up to 1024 methods), so slog's JSON and text
+// handlers format them once instead of on every line; the output is the
+// same. A custom slog.Handler therefore receives them through WithAttrs, not
+// in each Record. Lines are handed to the handler as slog.Logger.LogAttrs
+// would (same record, time, level, message and source), without its stack
+// frame and its per-line caller lookup.
+//
 // AddFields lets a handler, or an interceptor inside the logging one, put
 // its own fields on the call's line (a user id, a tenant, a cache result),
 // on servers and clients, unary and streams:

@@ -2,8 +2,11 @@ package logging
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
+	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -66,31 +69,31 @@ func methodType(clientStreams, serverStreams bool) string {
 }
 
 // maxAttrs is the most attributes one line has without fields added by
-// AddFields; attributes are built in a stack array of this size.
-const maxAttrs = 16
+// AddFields and without the five constant ones (see line); attributes are
+// built in a stack array of this size.
+const maxAttrs = 11
 
 // call is what a line needs to know about its call.
 type call struct {
-	service, method string
-	typ             string
-	start           time.Time
-	fields          *fields // AddFields' fields; nil when the call cannot be logged
+	fullMethod string
+	typ        string
+	start      time.Time
+	fields     *fields // AddFields' fields; nil when the call cannot be logged
 }
 
 func newCall(fullMethod, typ string) call {
-	svc, m := filter.Split(fullMethod)
-	return call{service: svc, method: m, typ: typ, start: time.Now()}
+	return call{fullMethod: fullMethod, typ: typ, start: time.Now()}
 }
 
-// common appends the fields every line of the call carries.
-func (g *logger) common(ctx context.Context, attrs []slog.Attr, c *call) []slog.Attr {
-	attrs = append(attrs,
-		slog.String(keyProtocol, "grpc"),
-		slog.String(keyComponent, g.component),
-		slog.String(keyService, c.service),
-		slog.String(keyMethod, c.method),
-		slog.String(keyMethodType, c.typ),
-	)
+// line returns the logger to write a line of c with and appends the fields
+// every line of the call carries, but the first five, to attrs. Those five
+// (protocol, grpc.component, grpc.service, grpc.method, grpc.method_type)
+// are the same on every line of a method: they come bound to the method's
+// logger (see methodLogger), so a handler formats them once, not per line.
+// The logger is nil when the method cache is full; write then adds them to
+// the line itself, in the same place.
+func (g *logger) line(ctx context.Context, attrs []slog.Attr, c *call) (*slog.Logger, []slog.Attr) {
+	l := g.methodLogger(c)
 	if !g.isClient {
 		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 			attrs = append(attrs, slog.String(keyPeerAddress, p.Addr.String()))
@@ -102,11 +105,62 @@ func (g *logger) common(ctx context.Context, attrs []slog.Attr, c *call) []slog.
 			attrs = append(attrs, slog.String("peer.identity", id.String()))
 		}
 	}
-	attrs = append(attrs, slog.String(keyStartTime, c.start.Format(timestampFormat)))
+	attrs = append(attrs, slog.String(keyStartTime, g.startStamp.format(c.start, c.start)))
 	if dl, ok := ctx.Deadline(); ok {
-		attrs = append(attrs, slog.String(keyDeadline, dl.Format(timestampFormat)))
+		attrs = append(attrs, slog.String(keyDeadline, g.deadlineStamp.format(dl, c.start)))
 	}
-	return attrs
+	return l, attrs
+}
+
+// Call sites of write, each caching the program counter slog records as a
+// line's source.
+var startedPC, finishedPC, payloadPC atomic.Uintptr
+
+// write hands a line to the handler of l (nil: g.l, with c's constant
+// fields added first), as l.LogAttrs would: a record of now, lvl, msg and
+// the caller's program counter, then attrs. It skips what LogAttrs repeats
+// on every line: the level check (done on g.l before the attributes were
+// built), the caller lookup (the program counter of each call site is
+// looked up once, in site) and LogAttrs' large stack frame, which on a
+// server's fresh goroutine can make the runtime grow and copy the stack.
+func (g *logger) write(ctx context.Context, l *slog.Logger, c *call, now time.Time, lvl slog.Level, msg string, attrs []slog.Attr, site *atomic.Uintptr) {
+	pc := site.Load()
+	if pc == 0 {
+		var pcs [1]uintptr
+		runtime.Callers(2, pcs[:]) // skip runtime.Callers and write
+		pc = pcs[0]
+		site.Store(pc)
+	}
+	// slog.NewRecord, assigned field by field: a composite literal or
+	// NewRecord's result is built in a temporary and copied.
+	var r slog.Record
+	r.Time, r.Level, r.Message, r.PC = now, lvl, msg, pc
+	if l == nil {
+		l = g.l
+		g.addConstAttrs(&r, c)
+	}
+	r.AddAttrs(attrs...)
+	_ = l.Handler().Handle(ctx, r)
+}
+
+// addConstAttrs adds the fields that are the same on every line of c's
+// method to r, when they are not bound to the logger.
+func (g *logger) addConstAttrs(r *slog.Record, c *call) {
+	var buf [5]slog.Attr
+	r.AddAttrs(g.constAttrs(buf[:0], c)...)
+}
+
+// constAttrs appends the fields that are the same on every line of c's
+// method.
+func (g *logger) constAttrs(attrs []slog.Attr, c *call) []slog.Attr {
+	svc, m := filter.Split(c.fullMethod)
+	return append(attrs,
+		slog.String(keyProtocol, "grpc"),
+		slog.String(keyComponent, g.component),
+		slog.String(keyService, svc),
+		slog.String(keyMethod, m),
+		slog.String(keyMethodType, c.typ),
+	)
 }
 
 // ctxAttrs appends the request metadata (with WithMetadata) and the span ids.
@@ -123,9 +177,21 @@ func (g *logger) ctxAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 		}
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		attrs = append(attrs, slog.String(keyTraceID, sc.TraceID().String()), slog.String(keySpanID, sc.SpanID().String()))
+		traceID, spanID := spanIDs(sc)
+		attrs = append(attrs, slog.String(keyTraceID, traceID), slog.String(keySpanID, spanID))
 	}
 	return attrs
+}
+
+// spanIDs returns sc's trace and span ids in hex, as TraceID.String and
+// SpanID.String do, in one allocation instead of two.
+func spanIDs(sc trace.SpanContext) (traceID, spanID string) {
+	tid, sid := sc.TraceID(), sc.SpanID()
+	var b [2*len(tid) + 2*len(sid)]byte
+	hex.Encode(b[:], tid[:])
+	hex.Encode(b[2*len(tid):], sid[:])
+	s := string(b[:])
+	return s[:2*len(tid)], s[2*len(tid):]
 }
 
 // millis formats d as go-grpc-middleware's DurationToTimeMillisFields does
@@ -144,9 +210,9 @@ func (g *logger) started(ctx context.Context, c *call) {
 		return
 	}
 	var buf [maxAttrs]slog.Attr
-	attrs := g.common(ctx, buf[:0], c)
+	l, attrs := g.line(ctx, buf[:0], c)
 	attrs = g.ctxAttrs(ctx, attrs)
-	g.l.LogAttrs(ctx, lvl, msgStarted, attrs...)
+	g.write(ctx, l, c, time.Now(), lvl, msgStarted, attrs, &startedPC)
 }
 
 // finished logs "finished call" for a call that ended with err and code,
@@ -157,15 +223,16 @@ func (g *logger) finished(ctx context.Context, c *call, err error, code codes.Co
 		return
 	}
 	var buf [maxAttrs]slog.Attr
-	attrs := g.common(ctx, buf[:0], c)
+	l, attrs := g.line(ctx, buf[:0], c)
 	attrs = append(attrs, slog.String(keyCode, code.String()))
 	if err != nil {
 		attrs = append(attrs, slog.String(keyError, err.Error()))
 	}
-	attrs = append(attrs, slog.String(keyTimeMS, millis(time.Since(c.start))))
+	now := time.Now() // the line's time and the call's end
+	attrs = append(attrs, slog.String(keyTimeMS, millis(now.Sub(c.start))))
 	attrs = g.ctxAttrs(ctx, attrs)
 	attrs = c.fields.appendTo(attrs)
-	g.l.LogAttrs(ctx, lvl, msgFinished, attrs...)
+	g.write(ctx, l, c, now, lvl, msgFinished, attrs, &finishedPC)
 }
 
 // payload logs one message under key ("grpc.request.content" or
@@ -176,9 +243,9 @@ func (g *logger) payload(ctx context.Context, c *call, msg, key string, m any) {
 		return
 	}
 	var buf [maxAttrs]slog.Attr
-	attrs := g.common(ctx, buf[:0], c)
+	l, attrs := g.line(ctx, buf[:0], c)
 	attrs = append(attrs, slog.Any(key, payload{m}))
 	attrs = g.ctxAttrs(ctx, attrs)
 	attrs = c.fields.appendTo(attrs)
-	g.l.LogAttrs(ctx, lvl, msg, attrs...)
+	g.write(ctx, l, c, time.Now(), lvl, msg, attrs, &payloadPC)
 }

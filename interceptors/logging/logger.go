@@ -21,6 +21,10 @@ type logger struct {
 	isClient  bool
 	component string
 	maxLevel  slog.Level // the highest level a call can be logged at
+
+	methods       methodCache // l with each method's constant fields bound
+	startStamp    stamp       // grpc.start_time of the latest second
+	deadlineStamp stamp       // grpc.request.deadline of the latest second
 }
 
 func newLogger(l *slog.Logger, opts []Option, isClient bool) *logger {

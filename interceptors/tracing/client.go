@@ -8,8 +8,9 @@ import (
 
 // UnaryClientInterceptor returns an interceptor that gives each unary call
 // the filter accepts a client span. The span is in the context the inner
-// interceptors and the invoker see, and its span context is injected into a
-// copy of the outgoing metadata (the caller's metadata is not changed). It
+// interceptors and the invoker see, and its span context is added to the
+// outgoing metadata: the caller's metadata is not changed, and a key the
+// propagator injects (traceparent) replaces the caller's own value of it. It
 // ends when the invoker returns, with status Error for any non-OK code. The
 // interceptor is safe for concurrent use; invalid options are ignored (see
 // Validate).

@@ -2,6 +2,8 @@ package tracing
 
 import (
 	"context"
+	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
@@ -38,12 +40,14 @@ func incomingCopy(ctx context.Context) metadata.MD {
 	return md
 }
 
-// injectOTel writes ctx's span context into a copy of the outgoing metadata
-// and returns the context carrying that copy.
+// injectOTel adds ctx's span context to the outgoing metadata (see
+// withPairs) and returns the context carrying it.
 func (c *config) injectOTel(ctx context.Context) context.Context {
-	md := outgoingCopy(ctx)
-	c.textMapPropagator().Inject(ctx, kitmd.Carrier(md))
-	return metadata.NewOutgoingContext(ctx, md)
+	p := getPairs()
+	c.textMapPropagator().Inject(ctx, p)
+	ctx = p.addTo(ctx)
+	putPairs(p)
+	return ctx
 }
 
 // extractOTel returns ctx with the remote span context found in the incoming
@@ -72,4 +76,83 @@ func (incomingCarrier) Set(string, string) {}
 func (c incomingCarrier) Keys() []string {
 	md, _ := metadata.FromIncomingContext(c.ctx)
 	return kitmd.Carrier(md).Keys()
+}
+
+// outgoingPairs collects the keys and values a propagator injects, to add
+// them to the outgoing metadata at once: without copying the caller's
+// metadata into a new map, as injecting into a copy would. Keys are
+// lower-cased and a key set twice keeps its last value, as with
+// kitmd.Carrier. It implements OpenTelemetry's TextMapCarrier and
+// OpenTracing's TextMapWriter. It is not safe for concurrent use.
+type outgoingPairs struct{ kv []string }
+
+var (
+	_ propagation.TextMapCarrier = (*outgoingPairs)(nil)
+
+	// pairsPool recycles carriers: passed to a propagator through an
+	// interface, a carrier on the stack would escape to the heap on every
+	// call.
+	pairsPool = sync.Pool{New: func() any { return &outgoingPairs{kv: make([]string, 0, 8)} }}
+)
+
+func getPairs() *outgoingPairs { return pairsPool.Get().(*outgoingPairs) }
+
+func putPairs(p *outgoingPairs) {
+	clear(p.kv)
+	p.kv = p.kv[:0]
+	pairsPool.Put(p)
+}
+
+func (p *outgoingPairs) Set(key, value string) {
+	key = strings.ToLower(key)
+	for i := 0; i < len(p.kv); i += 2 {
+		if p.kv[i] == key {
+			p.kv[i+1] = value
+			return
+		}
+	}
+	p.kv = append(p.kv, key, value)
+}
+
+func (p *outgoingPairs) Get(key string) string {
+	key = strings.ToLower(key)
+	for i := 0; i < len(p.kv); i += 2 {
+		if p.kv[i] == key {
+			return p.kv[i+1]
+		}
+	}
+	return ""
+}
+
+func (p *outgoingPairs) Keys() []string {
+	keys := make([]string, 0, len(p.kv)/2)
+	for i := 0; i < len(p.kv); i += 2 {
+		keys = append(keys, p.kv[i])
+	}
+	return keys
+}
+
+// addTo returns ctx with the pairs added to its outgoing metadata, or ctx
+// itself when there are none. An injected key replaces the caller's own
+// values of it (a traceparent the caller put in its metadata is replaced by
+// the client span's, which is the span the server's span must be the child
+// of): when the caller's metadata holds one of the keys, the pairs are set
+// on a copy of it, as before; otherwise they are appended with
+// metadata.AppendToOutgoingContext, which leaves the caller's metadata as it
+// is and merges it when the call is sent. The caller's metadata is never
+// changed.
+func (p *outgoingPairs) addTo(ctx context.Context) context.Context {
+	if len(p.kv) == 0 {
+		return ctx
+	}
+	for i := 0; i < len(p.kv); i += 2 {
+		if metadata.ValueFromOutgoingContext(ctx, p.kv[i]) != nil {
+			md := outgoingCopy(ctx)
+			for j := 0; j < len(p.kv); j += 2 {
+				md[p.kv[j]] = []string{p.kv[j+1]}
+			}
+			return metadata.NewOutgoingContext(ctx, md)
+		}
+	}
+	return metadata.AppendToOutgoingContext(ctx, p.kv...)
 }

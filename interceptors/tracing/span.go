@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 
@@ -111,11 +110,12 @@ func (c *config) startClientOT(ctx context.Context, fullMethod string) (context.
 		parent = p.Context()
 	}
 	s := c.ot.StartSpan(fullMethod, opentracing.ChildOf(parent), ext.SpanKindRPCClient, tagComponent, c.otTags)
-	md := outgoingCopy(ctx)
-	if err := c.ot.Inject(s.Context(), opentracing.HTTPHeaders, kitmd.Carrier(md)); err != nil {
+	p := getPairs()
+	if err := c.ot.Inject(s.Context(), opentracing.HTTPHeaders, p); err != nil {
 		s.LogFields(otlog.String(logEvent, logInjectFailed), otlog.Error(err))
 	}
-	ctx = metadata.NewOutgoingContext(ctx, md)
+	ctx = p.addTo(ctx)
+	putPairs(p)
 	return opentracing.ContextWithSpan(ctx, s), span{ot: s}
 }
 
