@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/grpckit/grpckit/internal/lazyfile"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
 
@@ -65,13 +65,11 @@ type Reloader struct {
 	certFile, keyFile, caFile string
 	interval                  time.Duration
 	log                       *slog.Logger
-	start                     time.Time
 
-	next atomic.Int64 // when, in nanoseconds since start, the files are due
+	gate lazyfile.Gate
 	cur  atomic.Pointer[material]
 
-	mu      sync.Mutex // held while the files are looked at
-	stamps  [3]os.FileInfo
+	stamps  [3]os.FileInfo // guarded by gate
 	lastErr string
 }
 
@@ -104,7 +102,7 @@ func NewReloader(certFile, keyFile, caFile string, opts ...Option) (*Reloader, e
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	r := &Reloader{certFile: certFile, keyFile: keyFile, caFile: caFile, interval: c.interval, log: c.log, start: time.Now()}
+	r := &Reloader{certFile: certFile, keyFile: keyFile, caFile: caFile, interval: c.interval, log: c.log}
 	stamps, err := r.stat()
 	if err != nil {
 		return nil, &opterr.Error{Pkg: "security", Err: err}
@@ -115,7 +113,7 @@ func NewReloader(certFile, keyFile, caFile string, opts ...Option) (*Reloader, e
 	}
 	r.stamps = stamps
 	r.cur.Store(m)
-	r.next.Store(int64(r.interval))
+	r.gate.Start(r.interval)
 	return r, nil
 }
 
@@ -130,15 +128,14 @@ func (r *Reloader) Pool() *x509.CertPool { return r.current().pool }
 
 // current returns the material to use for a handshake starting now.
 func (r *Reloader) current() *material {
-	if now := int64(time.Since(r.start)); now >= r.next.Load() && r.mu.TryLock() {
-		r.next.Store(now + int64(r.interval))
+	if r.gate.Enter() {
 		r.refresh()
-		r.mu.Unlock()
+		r.gate.Leave()
 	}
 	return r.cur.Load()
 }
 
-// refresh reloads the files if they changed. r.mu is held.
+// refresh reloads the files if they changed. r.gate is entered.
 func (r *Reloader) refresh() {
 	stamps, err := r.stat()
 	if err != nil {
@@ -189,14 +186,7 @@ func (r *Reloader) stat() ([3]os.FileInfo, error) {
 
 func (r *Reloader) same(s [3]os.FileInfo) bool {
 	for i, fi := range s {
-		old := r.stamps[i]
-		if fi == nil || old == nil {
-			if fi != old {
-				return false
-			}
-			continue
-		}
-		if !fi.ModTime().Equal(old.ModTime()) || fi.Size() != old.Size() || !os.SameFile(fi, old) {
+		if lazyfile.Changed(r.stamps[i], fi) {
 			return false
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/lazyfile"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
 
@@ -54,11 +54,8 @@ type Policy struct {
 
 	// file reloading (NewFile only)
 	path    string
-	refresh time.Duration
-	start   time.Time
-	next    atomic.Int64
-	mu      sync.Mutex
-	stamp   os.FileInfo
+	gate    lazyfile.Gate
+	stamp   os.FileInfo // guarded by gate
 	content []byte
 	lastErr string
 }
@@ -93,7 +90,7 @@ func NewFile(path string, refresh time.Duration, opts ...Option) (*Policy, error
 	if err != nil {
 		return nil, err
 	}
-	p.path, p.refresh, p.start = path, refresh, time.Now()
+	p.path = path
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
@@ -101,7 +98,7 @@ func NewFile(path string, refresh time.Duration, opts ...Option) (*Policy, error
 	if err := p.load(fi); err != nil {
 		return nil, err
 	}
-	p.next.Store(int64(refresh))
+	p.gate.Start(refresh)
 	return p, nil
 }
 
@@ -122,7 +119,7 @@ func newPolicy(opts []Option) (*Policy, error) {
 	return &Policy{filter: c.filter, log: c.log}, nil
 }
 
-// load reads the file and installs its policy. p.mu is held (or p is new).
+// load reads the file and installs its policy. p.gate is entered (or p is new).
 func (p *Policy) load(fi os.FileInfo) error {
 	p.stamp = fi
 	b, err := os.ReadFile(p.path)
@@ -144,10 +141,9 @@ func (p *Policy) load(fi os.FileInfo) error {
 // current returns the engine for a call starting now.
 func (p *Policy) current() *authz.StaticInterceptor {
 	if p.path != "" {
-		if now := int64(time.Since(p.start)); now >= p.next.Load() && p.mu.TryLock() {
-			p.next.Store(now + int64(p.refresh))
+		if p.gate.Enter() {
 			p.reload()
-			p.mu.Unlock()
+			p.gate.Leave()
 		}
 	}
 	return p.engine.Load()
@@ -156,7 +152,7 @@ func (p *Policy) current() *authz.StaticInterceptor {
 func (p *Policy) reload() {
 	fi, err := os.Stat(p.path)
 	if err == nil {
-		if old := p.stamp; old != nil && fi.ModTime().Equal(old.ModTime()) && fi.Size() == old.Size() && os.SameFile(fi, old) {
+		if !lazyfile.Changed(p.stamp, fi) {
 			return
 		}
 		if err = p.load(fi); err == nil {
