@@ -13,8 +13,10 @@ import (
 var endToEnd = []stack{bare, grpckitStack, grpckitCallopt, anchor, otgrpcStack}
 
 // healthStacks are endToEnd plus the full grpckit stack on a server built
-// from serveropt.New with health registered by the user.
-var healthStacks = []stack{bare, grpckitStack, grpckitPlainHealth, grpckitCallopt, anchor, otgrpcStack}
+// from serveropt.New with health registered by the user, and bare grpc-go
+// with one pass-through interceptor: what grpc-go's generated handler costs
+// on any server with an interceptor.
+var healthStacks = []stack{bare, bareInterceptor, grpckitStack, grpckitPlainHealth, grpckitCallopt, anchor, otgrpcStack}
 
 // streamStacks are the stacks of the streaming benchmarks.
 var streamStacks = []stack{bare, grpckitStack, anchor}

@@ -83,6 +83,20 @@ var bare = stack{
 	dial:   func(testing.TB) []grpc.DialOption { return []grpc.DialOption{insecureCreds} },
 }
 
+// bareInterceptor is bare with one unary server interceptor that only calls
+// the handler: the reference for health registered the plain grpc-go way,
+// since grpc-go's generated handlers allocate their UnaryServerInfo and
+// handler closure whenever a server has any unary interceptor.
+var bareInterceptor = stack{
+	name: "bare+interceptor",
+	server: func(testing.TB) *grpc.Server {
+		return grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			return h(ctx, req)
+		}))
+	},
+	dial: bare.dial,
+}
+
 // grpckitServerOpts are the full grpckit server stack: tracing, metrics,
 // logging, deadline floor and default, recovery.
 func grpckitServerOpts() []serveropt.Option {

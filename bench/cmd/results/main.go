@@ -390,7 +390,7 @@ func report(w io.Writer, r results, e env) {
 - **grpckit+callopt**: the same with `+"`callopt.Timeout(5s)`"+` on every call.
 - **anchor**: otelgrpc v0.72 client and server stats handlers with the same tracer and meter providers and health checks filtered out (`+"`otelgrpc.WithFilter(filters.Not(filters.HealthCheck()))`"+`), go-grpc-middleware v2 logging (finished calls only, as grpckit; slog adapter to the same enabled JSON handler) and recovery.
 - **otgrpc**: grpc-opentracing's otgrpc (opentracing-contrib/go-grpc) client and server interceptors with opentracing-go's mocktracer (spans kept in memory, reset every 1024 calls); tracing only.`)
-	stacksTable(w, r, "HealthCheck", "grpc.health.v1.Health/Check over bufconn", "The same stacks and deadlines calling the health service, plus **grpckit-plainhealth**: the full grpckit stack on a server built with `grpc.NewServer(serveropt.New(...)...)` and health registered the plain grpc-go way, `healthpb.RegisterHealthServer(srv, health.NewServer())`, no call options (**grpckit** registers it through `serveropt.WithHealth`). grpckit's tracing, metrics and logging skip health checks by default, and so does the anchor's otelgrpc (filtered); go-grpc-middleware's logging and otgrpc do not. With grpc-go v1.85's generated code, a server with any unary interceptor pays 2 allocations per call in the generated `_Health_Check_Handler` (a `grpc.UnaryServerInfo` and a handler closure), whatever the interceptor does; `serveropt.WithHealth` registers its own Check handler without them, a user's `RegisterHealthServer` cannot avoid them.")
+	stacksTable(w, r, "HealthCheck", "grpc.health.v1.Health/Check over bufconn", "The same stacks and deadlines calling the health service, plus **grpckit-plainhealth**: the full grpckit stack on a server built with `grpc.NewServer(serveropt.New(...)...)` and health registered the plain grpc-go way, `healthpb.RegisterHealthServer(srv, health.NewServer())`, no call options (**grpckit** registers it through `serveropt.WithHealth`). grpckit's tracing, metrics and logging skip health checks by default, and so does the anchor's otelgrpc (filtered); go-grpc-middleware's logging and otgrpc do not. With grpc-go v1.85's generated code, a server with any unary interceptor pays 2 allocations per call in the generated `_Health_Check_Handler` (a `grpc.UnaryServerInfo` and a handler closure), whatever the interceptor does; `serveropt.WithHealth` registers its own Check handler without them, a user's `RegisterHealthServer` cannot avoid them. **bare+interceptor** is bare grpc-go with one unary interceptor that only calls the handler: the cost of that generated code, for reference.")
 	streamTables(w, r)
 	stacksTable(w, r, "Tracing", "Tracing alone", "Client and server tracing on the unary call above (5 s `context.WithTimeout` per call): grpckit's OpenTelemetry interceptors against otelgrpc's stats handlers with a no-op meter provider, the same SDK tracer provider.")
 	compressorTable(w, r)
@@ -486,7 +486,7 @@ func streamTables(w io.Writer, r results) {
 // sortedNames returns the benchmarks directly under prefix, bare first, in a
 // fixed order of stacks then by name.
 func sortedNames(r results, prefix string) []string {
-	order := []string{"bare", "none", "direct", "grpckit", "grpckit-plainhealth", "grpckit+callopt", "anchor", "otelgrpc", "otgrpc", "buildkit"}
+	order := []string{"bare", "bare+interceptor", "none", "direct", "grpckit", "grpckit-plainhealth", "grpckit+callopt", "anchor", "otelgrpc", "otgrpc", "buildkit"}
 	rank := func(n string) int {
 		if i := slices.Index(order, strings.TrimPrefix(n, prefix)); i >= 0 {
 			return i
@@ -605,8 +605,14 @@ func targets(w io.Writer, r results) {
 				continue
 			}
 			ga := r.added(name, "HealthCheck/bare", "allocs/op")
-			row(c.target, fmt.Sprintf("%s allocs/op (%s B/op), %s time (%s)", signed(ga), signed(r.added(name, "HealthCheck/bare", "B/op")),
-				pct(100*r.added(name, "HealthCheck/bare", "ns/op")/r.val("HealthCheck/bare", "ns/op")), signedNs(r.added(name, "HealthCheck/bare", "ns/op"))), ga <= c.max)
+			f := fmt.Sprintf("%s allocs/op (%s B/op), %s time (%s)", signed(ga), signed(r.added(name, "HealthCheck/bare", "B/op")),
+				pct(100*r.added(name, "HealthCheck/bare", "ns/op")/r.val("HealthCheck/bare", "ns/op")), signedNs(r.added(name, "HealthCheck/bare", "ns/op")))
+			if c.stack == "grpckit-plainhealth" && r.has("HealthCheck/bare+interceptor") {
+				f += fmt.Sprintf("; bare grpc-go with one pass-through interceptor: %s allocs/op over bare, grpckit %s over it",
+					signed(r.added("HealthCheck/bare+interceptor", "HealthCheck/bare", "allocs/op")),
+					signed(r.added(name, "HealthCheck/bare+interceptor", "allocs/op")))
+			}
+			row(c.target, f, ga <= c.max)
 		}
 	}
 	for _, g := range []struct{ group, what string }{{"BidiStream", "bidi stream (100 ping-pong messages)"}, {"ServerStream", "server stream (100 messages)"}} {
