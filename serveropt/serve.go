@@ -93,9 +93,13 @@ func WithHealthServer(h *health.Server) ServeOption {
 // in the health server (NewServer's, or WithHealthServer's), unless it
 // already has a status. Serve returns nil after a drain, the error of
 // srv.Serve if serving fails first (it then stops srv), or an option error
-// without serving. It closes lis.
+// without serving (a nil ctx, srv or lis is one). It closes lis once it
+// serves.
 func Serve(ctx context.Context, srv *grpc.Server, lis net.Listener, opts ...ServeOption) error {
 	c := serveConfig{grace: DefaultGracePeriod, stop: DefaultStopTimeout}
+	if ctx == nil {
+		c.errs.Addf(pkg, "Serve", "nil context (use context.Background() to serve until srv is stopped)")
+	}
 	if srv == nil {
 		c.errs.Addf(pkg, "Serve", "nil server")
 	}
