@@ -186,10 +186,15 @@ func WithStreamInterceptors(i ...grpc.StreamClientInterceptor) Option {
 }
 
 // WithDialOptions appends raw grpc dial options after everything this package
-// builds, so they win where grpc-go lets the last option win. It is the
-// escape hatch: only nil options are refused. Interceptors given here with
-// grpc.WithChainUnaryInterceptor run after grpckit's chain on every call;
-// grpc.WithUnaryInterceptor would run before it (grpc-go puts it first).
+// builds, so they win where grpc-go lets the last option win (a
+// grpc.WithTransportCredentials here replaces WithTLS's). It is the escape
+// hatch: New refuses only nil options and a set grpc.NewClient panics on.
+// Interceptors given here with grpc.WithChainUnaryInterceptor run after
+// grpckit's chain on every call; grpc.WithUnaryInterceptor would run before
+// it (grpc-go puts it first). A nil interceptor inside
+// grpc.WithChainUnaryInterceptor, or a nil call option inside
+// grpc.WithDefaultCallOptions, is not seen until a call reaches it, and that
+// call panics: WithUnaryInterceptors and WithDefaultCallOptions refuse them.
 //
 // Not detected, so left to the reader: grpckit tracing (WithTracing) next to
 // an otelgrpc stats handler given here (grpc.WithStatsHandler) gives every
