@@ -2,11 +2,18 @@ package serveropt_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpckit/grpckit/internal/testsrv"
 
 	"github.com/grpckit/grpckit/serveropt"
 )
@@ -62,4 +69,70 @@ func TestServeNilContext(t *testing.T) {
 			t.Errorf("Serve(nil ctx): %v, want an error containing %q", err, want)
 		}
 	})
+}
+
+// streamPanics panics in FullDuplexCall after the first message, and in
+// EmptyCall.
+type streamPanics struct {
+	testpb.UnimplementedTestServiceServer
+}
+
+func (streamPanics) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, error) {
+	panic("unary boom")
+}
+
+func (streamPanics) FullDuplexCall(s testpb.TestService_FullDuplexCallServer) error {
+	if _, err := s.Recv(); err != nil {
+		return err
+	}
+	panic("stream boom")
+}
+
+// okStatusError is a non-nil error whose status is OK.
+type okStatusError struct{}
+
+func (okStatusError) Error() string              { return "all fine" }
+func (okStatusError) GRPCStatus() *status.Status { return status.New(codes.OK, "") }
+
+// panickedCalls makes a panicking unary call and a panicking stream on a
+// server built with opts, and returns their errors.
+func panickedCalls(t *testing.T, opts ...serveropt.Option) (unary, stream error) {
+	t.Helper()
+	srv, err := serveropt.NewServer(append([]serveropt.Option{serveropt.WithLogging(slog.New(slog.NewJSONHandler(io.Discard, nil)))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testsrv.Start(t, testsrv.WithServer(srv), testsrv.WithService(streamPanics{}), testsrv.WithoutHealth())
+	_, unary = s.Client.EmptyCall(ctxTimeout(t), &testpb.Empty{})
+	fd, err := s.Client.FullDuplexCall(ctxTimeout(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fd.Send(&testpb.StreamingOutputCallRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	_, stream = fd.Recv()
+	return unary, stream
+}
+
+// TestRecoveryHandlerOKStatus: a recovery handler returning an error whose
+// status is OK must not make a panicked call look successful (on a stream
+// it ended as a clean io.EOF); the call gets the default Internal error, as
+// for a handler returning nil.
+func TestRecoveryHandlerOKStatus(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		h    serveropt.RecoveryHandler
+	}{
+		{"OK-status error", func(context.Context, any) error { return okStatusError{} }},
+		{"nil", func(context.Context, any) error { return nil }},
+	} {
+		unary, stream := panickedCalls(t, serveropt.WithRecovery(tt.h))
+		for side, err := range map[string]error{"unary": unary, "stream": stream} {
+			if status.Code(err) != codes.Internal || status.Convert(err).Message() != "internal error" {
+				t.Errorf("recovery handler returning %s, %s call: %v, want Internal \"internal error\"", tt.name, side, err)
+			}
+		}
+	}
 }

@@ -117,8 +117,10 @@ func WithLogging(l *slog.Logger, opts ...logging.Option) Option {
 
 // RecoveryHandler turns a recovered panic value into the error the call
 // returns. It should return a status error (status.Error); anything else
-// reaches the client as codes.Unknown. It must be safe for concurrent use and
-// must not panic itself (if it does, the call ends with the default error).
+// reaches the client as codes.Unknown. A nil error, or one whose status is
+// OK, gives the default error: a recovered call never succeeds. It must be
+// safe for concurrent use and must not panic itself (if it does, the call
+// ends with the default error).
 type RecoveryHandler func(ctx context.Context, p any) error
 
 // WithRecovery turns a panic anywhere in the chain serveropt builds (an
