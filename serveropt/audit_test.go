@@ -136,3 +136,20 @@ func TestRecoveryHandlerOKStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryLastWins: as for the other options, the last WithRecovery
+// decides: WithRecovery() after WithRecovery(h) gives the default error.
+func TestRecoveryLastWins(t *testing.T) {
+	t.Parallel()
+	h := func(context.Context, any) error { return status.Error(codes.Aborted, "from h") }
+	unary, stream := panickedCalls(t, serveropt.WithRecovery(h), serveropt.WithRecovery())
+	for side, err := range map[string]error{"unary": unary, "stream": stream} {
+		if status.Code(err) != codes.Internal {
+			t.Errorf("WithRecovery(h) then WithRecovery(), %s call: %v, want Internal", side, err)
+		}
+	}
+	unary, _ = panickedCalls(t, serveropt.WithRecovery(), serveropt.WithRecovery(h))
+	if status.Code(unary) != codes.Aborted {
+		t.Errorf("WithRecovery() then WithRecovery(h): %v, want h's Aborted", unary)
+	}
+}

@@ -133,13 +133,16 @@ type RecoveryHandler func(ctx context.Context, p any) error
 //
 // The error is what h returns for the panic value; without h it is
 // codes.Internal "internal error". More than one h is an error; a nil h is an
-// error. Without WithRecovery a panic crashes the process, as in grpc-go.
+// error. Given more than once, the last WithRecovery decides (with or
+// without h). Without WithRecovery a panic crashes the process, as in
+// grpc-go.
 func WithRecovery(h ...RecoveryHandler) Option {
 	return optionFunc(func(c *config) {
 		if len(h) > 1 {
 			c.fail("WithRecovery", "%d handlers given, want at most one", len(h))
 			return
 		}
+		c.recoverFn = nil
 		if len(h) == 1 {
 			if c.errs.Nil(pkg, "WithRecovery", "handler", h[0]) {
 				return
