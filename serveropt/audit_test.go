@@ -2,6 +2,7 @@ package serveropt_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -152,4 +153,35 @@ func TestRecoveryLastWins(t *testing.T) {
 	if status.Code(unary) != codes.Aborted {
 		t.Errorf("WithRecovery() then WithRecovery(h): %v, want h's Aborted", unary)
 	}
+}
+
+// TestServeStoppedServer: Serve on a server that was already stopped (a
+// second Serve after the first drained) serves nothing, so it reports
+// grpc.ErrServerStopped instead of nil, which means "served, then drained".
+func TestServeStoppedServer(t *testing.T) {
+	t.Parallel()
+	srv := grpc.NewServer()
+	lis1, lis2 := listen(t), listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := serveropt.Serve(ctx, srv, lis1, serveropt.WithGracePeriod(0)); err != nil {
+		t.Fatalf("first Serve with a cancelled context: %v, want nil (drained at once)", err)
+	}
+	err := serveropt.Serve(context.Background(), srv, lis2, serveropt.WithGracePeriod(0))
+	if !errors.Is(err, grpc.ErrServerStopped) {
+		t.Errorf("second Serve on the stopped server: %v, want grpc.ErrServerStopped", err)
+	}
+	if _, err := lis2.Accept(); err == nil {
+		t.Error("Serve left the listener open")
+	}
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l
 }
