@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc"
+	_ "google.golang.org/grpc/encoding/gzip" // registers gzip for the test
 
 	"github.com/grpckit/grpckit/dialopt"
 )
@@ -69,5 +70,35 @@ func TestRawOptionsCannotPanic(t *testing.T) {
 	// Valid raw options still pass the probe.
 	if _, err := dialopt.New(dialopt.WithInsecure(), dialopt.WithDialOptions(grpc.WithUserAgent("audit"))); err != nil {
 		t.Errorf("New with a valid raw option: %v", err)
+	}
+}
+
+// TestDefaultCallOptionsChecked: WithDefaultCallOptions gives the checks of
+// WithCompressor and WithCodec to grpc.UseCompressor and
+// grpc.CallContentSubtype, and refuses negative message sizes, so that New
+// reports them instead of grpc-go failing every call.
+func TestDefaultCallOptionsChecked(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		o    grpc.CallOption
+		want string // "" = valid
+	}{
+		{"unknown compressor", grpc.UseCompressor("lz4"), `dialopt: WithDefaultCallOptions: option 1 is grpc.UseCompressor("lz4"): no compressor registered as "lz4"`},
+		{"identity", grpc.UseCompressor("identity"), ""},
+		{"gzip", grpc.UseCompressor("gzip"), ""},
+		{"unknown codec", grpc.CallContentSubtype("yaml"), `dialopt: WithDefaultCallOptions: option 1 is grpc.CallContentSubtype("yaml"): no codec registered for content-subtype "yaml"`},
+		{"proto, any case", grpc.CallContentSubtype("Proto"), ""},
+		{"negative recv size", grpc.MaxCallRecvMsgSize(-1), "dialopt: WithDefaultCallOptions: option 1 is grpc.MaxCallRecvMsgSize(-1): negative size"},
+		{"negative send size", grpc.MaxCallSendMsgSize(-1), "dialopt: WithDefaultCallOptions: option 1 is grpc.MaxCallSendMsgSize(-1): negative size"},
+		{"sizes ok", grpc.MaxCallRecvMsgSize(1 << 20), ""},
+	} {
+		_, err := dialopt.New(dialopt.WithInsecure(), dialopt.WithDefaultCallOptions(tt.o))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: New: %v, want nil", tt.name, err)
+		case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+			t.Errorf("%s: New: %v, want an error starting %q", tt.name, err, tt.want)
+		}
 	}
 }
