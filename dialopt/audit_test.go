@@ -3,12 +3,17 @@ package dialopt_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	_ "google.golang.org/grpc/encoding/gzip" // registers gzip for the test
+	testpb "google.golang.org/grpc/interop/grpc_testing"
 
 	"github.com/grpckit/grpckit/dialopt"
+	"github.com/grpckit/grpckit/internal/testsrv"
 )
 
 // noPanic runs f and fails t if it panics.
@@ -100,5 +105,40 @@ func TestDefaultCallOptionsChecked(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
 			t.Errorf("%s: New: %v, want an error starting %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestServiceConfigDurationsExact: durations go into the service config
+// JSON exactly (at most nine decimals, as grpc-go requires). A timeout or
+// backoff whose float64 seconds print with more decimals (1.947308184s
+// printed as "1.9473081840000002s") made grpc.NewClient reject the whole
+// service config.
+func TestServiceConfigDurationsExact(t *testing.T) {
+	t.Parallel()
+	const d = 1947308184 * time.Nanosecond
+	var seen atomic.Int64
+	s := testsrv.Start(t, testsrv.WithServerOptions(grpc.ChainUnaryInterceptor(
+		func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if dl, ok := ctx.Deadline(); ok {
+				seen.Store(int64(time.Until(dl)))
+			}
+			return h(ctx, req)
+		})))
+	dopts, err := dialopt.New(dialopt.WithInsecure(),
+		dialopt.WithMethodConfig(dialopt.MethodConfig{Service: "grpc.testing.TestService", Timeout: d}),
+		dialopt.WithRetry(dialopt.RetryPolicy{MaxAttempts: 2, InitialBackoff: 2241140849, MaxBackoff: 6359081985, RetryableCodes: []codes.Code{codes.Unavailable}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := grpc.NewClient("passthrough:///x", dopts...)
+	if err != nil {
+		t.Fatalf("grpc.NewClient refused New's service config: %v", err)
+	}
+	_ = cc.Close()
+	if _, err := testpb.NewTestServiceClient(s.Dial(t, dopts...)).EmptyCall(context.Background(), &testpb.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(seen.Load()); got <= d-time.Second || got > d {
+		t.Errorf("server saw %v left, want just under the %v method timeout", got, d)
 	}
 }
