@@ -32,7 +32,9 @@ type Call struct {
 	Start    time.Time
 	Duration time.Duration
 	// Options are extra grpc call options for this call; before-hooks may
-	// append to it (grpc.UseCompressor, grpc.CallContentSubtype, ...).
+	// append to it (grpc.UseCompressor, grpc.CallContentSubtype, ...). A nil
+	// option or a callopt option appended here fails the call with
+	// codes.Internal before anything is sent.
 	Options []grpc.CallOption
 
 	ctx context.Context

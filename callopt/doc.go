@@ -24,5 +24,10 @@
 // once per call, on every path: success, error, a call that never reached a
 // transport, a stream abandoned by cancelling its context.
 //
+// Hooks must not panic: a panic in a hook is not recovered. A before-hook's
+// panic reaches the caller and that call's after-hooks do not run; a
+// stream's after-hooks may run on a grpc-go goroutine, where a panic ends
+// the process.
+//
 // With no callopt option present the interceptors add no allocation.
 package callopt

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/status"
@@ -112,5 +114,59 @@ func TestCompressAboveEdges(t *testing.T) {
 	big := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: make([]byte, 4096)}}
 	if _, err := s.Client.UnaryCall(timeoutCtx(t), big, callopt.CompressAbove(1, "identity")); err != nil {
 		t.Fatalf("CompressAbove(1, identity): %v", err)
+	}
+}
+
+// TestHookOptionsChecked: a before-hook that appends a nil option to
+// Call.Options fails the call with Internal (grpc-go would panic on it), and
+// so does one that appends a callopt option (grpc-go ignores those, so it
+// would do nothing); the after-hooks run once either way and nothing reaches
+// the server, on unary calls and streams.
+func TestHookOptionsChecked(t *testing.T) {
+	t.Parallel()
+	var reached atomic.Int32
+	s := start(t, serverCalls(&reached))
+	for _, tt := range []struct {
+		name string
+		add  grpc.CallOption
+		want string
+	}{
+		{"nil", nil, "callopt: before-hook: Call.Options[0] is nil"},
+		{"callopt.Timeout", callopt.Timeout(time.Nanosecond), "callopt: before-hook: Call.Options[0] is callopt.TimeoutOption"},
+	} {
+		var afters atomic.Int32
+		hook := callopt.Hook(func(c *callopt.Call) error {
+			c.Options = append(c.Options, tt.add)
+			return nil
+		}, func(*callopt.Call) { afters.Add(1) })
+		var err error
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("%s: the call panicked: %v", tt.name, p)
+				}
+			}()
+			_, err = s.Client.EmptyCall(timeoutCtx(t), &testpb.Empty{}, hook)
+		}()
+		if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s option from a before-hook: %v, want Internal containing %q", tt.name, err, tt.want)
+		}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("%s on a stream: panicked: %v", tt.name, p)
+				}
+			}()
+			_, err = s.Client.FullDuplexCall(timeoutCtx(t), hook)
+		}()
+		if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s option from a before-hook on a stream: %v, want Internal containing %q", tt.name, err, tt.want)
+		}
+		if n := afters.Load(); n != 2 {
+			t.Errorf("%s: after-hooks ran %d times over two calls, want 2", tt.name, n)
+		}
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("server saw %d calls, want 0", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/internal/chain"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // UnaryClientInterceptor runs the hooks of the callopt options among a unary
@@ -172,12 +173,30 @@ func (r *run) before() error {
 			return toStatus(err)
 		}
 	}
+	for i, o := range r.call.Options {
+		if err := checkAdded(i, o); err != nil {
+			return err
+		}
+	}
 	r.grpcOpts = append(r.grpcOpts, r.call.Options...)
 	for _, h := range r.hooks {
 		if h.after != nil { // only after-hooks read the header, trailer and peer
 			r.grpcOpts = append(r.grpcOpts, grpc.Header(&r.call.Header), grpc.Trailer(&r.call.Trailer), grpc.Peer(&r.call.Peer))
 			break
 		}
+	}
+	return nil
+}
+
+// checkAdded refuses an option a before-hook appended to Call.Options that
+// grpc-go would panic on (nil) or ignore (a callopt option: its hooks run
+// only when given to the call).
+func checkAdded(i int, o grpc.CallOption) error {
+	if opterr.IsNil(o) {
+		return status.Errorf(codes.Internal, "callopt: before-hook: Call.Options[%d] is nil", i)
+	}
+	if _, ok := o.(Option); ok {
+		return status.Errorf(codes.Internal, "callopt: before-hook: Call.Options[%d] is %T: callopt options run only when given to the call", i, o)
 	}
 	return nil
 }

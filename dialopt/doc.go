@@ -21,7 +21,9 @@
 //	)
 //
 // Client interceptors always run in this order, outermost first: callopt
-// hooks, the default timeout (deadline), tracing, metrics, logging, then the
-// user's interceptors; grpc-go's own retry (from the service config) runs per
-// attempt inside all of them.
+// hooks, the default timeout (deadline), tracing, metrics, logging,
+// validation, then the user's interceptors, then raw interceptors of
+// grpc.WithChainUnaryInterceptor in WithDialOptions (a raw
+// grpc.WithUnaryInterceptor runs before all of them); grpc-go's own retry
+// (from the service config) runs per attempt inside all of them.
 package dialopt

@@ -21,13 +21,57 @@ import (
 // nothing to do: callopt without a callopt option, the default timeout when
 // the context has a deadline, observers whose filter skips the call. A health
 // check through the full stack therefore allocates nothing extra.
-// Raw options from WithDialOptions come last.
+// Raw options from WithDialOptions come last; a set of them that
+// grpc.NewClient panics on is an error (New builds and closes a client to
+// find out).
 func New(opts ...Option) ([]grpc.DialOption, error) {
 	c, err := apply(opts)
 	if err != nil {
 		return nil, err
 	}
-	return c.build()
+	dopts, err := c.build()
+	if err != nil {
+		return nil, err
+	}
+	if len(c.dialOpts) > 0 {
+		if err := probe(dopts); err != nil {
+			return nil, err
+		}
+	}
+	return dopts, nil
+}
+
+// probe builds (and closes) a client from dopts, so that a raw option
+// grpc.NewClient panics on (grpc.WithResolvers with a nil builder, ...) is
+// an error of New rather than a panic in the caller's grpc.NewClient. Only
+// a panic is reported: an error grpc.NewClient returns may depend on the
+// target, which New does not know.
+func probe(dopts []grpc.DialOption) error {
+	cc, err := newClient("passthrough:///probe", dopts)
+	if err == nil {
+		_ = cc.Close()
+	}
+	if _, ok := err.(*refusedError); ok {
+		return err
+	}
+	return nil
+}
+
+// newClient is grpc.NewClient with a panic (from a raw option) turned into
+// a *refusedError.
+func newClient(target string, dopts []grpc.DialOption) (cc *grpc.ClientConn, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			cc, err = nil, &refusedError{p: p}
+		}
+	}()
+	return grpc.NewClient(target, dopts...)
+}
+
+type refusedError struct{ p any }
+
+func (e *refusedError) Error() string {
+	return fmt.Sprintf("dialopt: WithDialOptions: grpc.NewClient refuses the options: %v", e.p)
 }
 
 // NewClient is New followed by grpc.NewClient(target, ...). Like grpc.NewClient
@@ -53,7 +97,10 @@ func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient(target, dopts...)
+	cc, err := newClient(target, dopts)
+	if _, ok := err.(*refusedError); ok {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dialopt: %w", err)
 	}

@@ -1,6 +1,7 @@
 package dialopt
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/grpckit/grpckit/callopt"
@@ -127,21 +129,48 @@ func WithCompressor(name string) Option {
 
 // WithDefaultCallOptions adds call options to every call. grpc.Header,
 // grpc.Trailer, grpc.Peer and callopt.Capture are rejected: they write through
-// one pointer that every concurrent call would share.
+// one pointer that every concurrent call would share. A grpc.UseCompressor
+// or grpc.CallContentSubtype naming nothing registered, and a negative
+// grpc.MaxCallRecvMsgSize or grpc.MaxCallSendMsgSize, are errors too: grpc-go
+// would fail every call.
 func WithDefaultCallOptions(opts ...grpc.CallOption) Option {
 	return optionFunc(func(c *config) {
 		if opterr.NilEach(&c.errs, pkg, "WithDefaultCallOptions", "option", opts) {
 			return
 		}
 		for i, o := range opts {
-			switch o.(type) {
-			case grpc.HeaderCallOption, grpc.TrailerCallOption, grpc.PeerCallOption, callopt.CaptureOption:
-				c.fail("WithDefaultCallOptions", "option %d is %T: its pointer would be shared by every concurrent call; pass it per call", i+1, o)
+			if msg := checkCallOption(o); msg != "" {
+				c.fail("WithDefaultCallOptions", "option %d is %s", i+1, msg)
 				return
 			}
 		}
 		c.callOpts = append(c.callOpts, opts...)
 	})
+}
+
+// checkCallOption says why o cannot be a default call option, or "".
+func checkCallOption(o grpc.CallOption) string {
+	switch o := o.(type) {
+	case grpc.HeaderCallOption, grpc.TrailerCallOption, grpc.PeerCallOption, callopt.CaptureOption:
+		return fmt.Sprintf("%T: its pointer would be shared by every concurrent call; pass it per call", o)
+	case grpc.CompressorCallOption:
+		if o.CompressorType != encoding.Identity && encoding.GetCompressor(o.CompressorType) == nil {
+			return fmt.Sprintf("grpc.UseCompressor(%q): no compressor registered as %[1]q (import the package that registers it)", o.CompressorType)
+		}
+	case grpc.ContentSubtypeCallOption:
+		if encoding.GetCodecV2(strings.ToLower(o.ContentSubtype)) == nil {
+			return fmt.Sprintf("grpc.CallContentSubtype(%q): no codec registered for content-subtype %[1]q (import the package that registers it)", o.ContentSubtype)
+		}
+	case grpc.MaxRecvMsgSizeCallOption:
+		if o.MaxRecvMsgSize < 0 {
+			return fmt.Sprintf("grpc.MaxCallRecvMsgSize(%d): negative size", o.MaxRecvMsgSize)
+		}
+	case grpc.MaxSendMsgSizeCallOption:
+		if o.MaxSendMsgSize < 0 {
+			return fmt.Sprintf("grpc.MaxCallSendMsgSize(%d): negative size", o.MaxSendMsgSize)
+		}
+	}
+	return ""
 }
 
 // WithKeepalive sends HTTP/2 pings on idle connections. grpc-go raises a Time
@@ -186,10 +215,15 @@ func WithStreamInterceptors(i ...grpc.StreamClientInterceptor) Option {
 }
 
 // WithDialOptions appends raw grpc dial options after everything this package
-// builds, so they win where grpc-go lets the last option win. It is the
-// escape hatch: only nil options are refused. Interceptors given here with
-// grpc.WithChainUnaryInterceptor run after grpckit's chain on every call;
-// grpc.WithUnaryInterceptor would run before it (grpc-go puts it first).
+// builds, so they win where grpc-go lets the last option win (a
+// grpc.WithTransportCredentials here replaces WithTLS's). It is the escape
+// hatch: New refuses only nil options and a set grpc.NewClient panics on.
+// Interceptors given here with grpc.WithChainUnaryInterceptor run after
+// grpckit's chain on every call; grpc.WithUnaryInterceptor would run before
+// it (grpc-go puts it first). A nil interceptor inside
+// grpc.WithChainUnaryInterceptor, or a nil call option inside
+// grpc.WithDefaultCallOptions, is not seen until a call reaches it, and that
+// call panics: WithUnaryInterceptors and WithDefaultCallOptions refuse them.
 //
 // Not detected, so left to the reader: grpckit tracing (WithTracing) next to
 // an otelgrpc stats handler given here (grpc.WithStatsHandler) gives every

@@ -332,9 +332,16 @@ func (c *config) serviceConfigJSON() (string, error) {
 	return string(b), nil
 }
 
-// seconds formats d as the protobuf JSON Duration grpc-go parses ("1.5s").
+// seconds formats d (positive) exactly as the protobuf JSON Duration grpc-go
+// parses ("1.5s", at most nine decimals). Not through float64 seconds,
+// which can print 1.947308184s as "1.9473081840000002s", refused by grpc-go.
 func seconds(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
+	sec, ns := int64(d/time.Second), int64(d%time.Second)
+	if ns == 0 {
+		return strconv.FormatInt(sec, 10) + "s"
+	}
+	frac := strings.TrimRight(fmt.Sprintf("%09d", ns), "0")
+	return strconv.FormatInt(sec, 10) + "." + frac + "s"
 }
 
 // codeName gives the canonical upper-case name ("UNAVAILABLE") that service

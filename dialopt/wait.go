@@ -12,8 +12,14 @@ import (
 // WaitReady connects cc and waits until it is Ready or ctx is done, replacing
 // the deprecated grpc.WithBlock that grpc.NewClient ignores. It returns nil
 // once Ready, or an error naming the last state seen (wrapping ctx's error) if
-// ctx ends first or cc is shut down.
+// ctx ends first or cc is shut down. A nil ctx or cc is an error.
 func WaitReady(ctx context.Context, cc *grpc.ClientConn) error {
+	switch {
+	case cc == nil:
+		return errors.New("dialopt: WaitReady: nil connection")
+	case ctx == nil:
+		return errors.New("dialopt: WaitReady: nil context")
+	}
 	for {
 		s := cc.GetState()
 		switch s {

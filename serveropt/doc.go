@@ -12,7 +12,11 @@
 //	)
 //
 // Server interceptors run in this order, outermost first: the strict codec
-// check, tracing, metrics, logging, deadline, forward, auth, rate limit, the
-// user's interceptors, and recovery innermost, so that a panic becomes an
-// Internal status that tracing and logging record.
+// check (a tap handle), real IP, tracing, metrics, logging, deadline,
+// forward, auth, the authorization policy, rate limit, validation, the
+// user's interceptors, then raw interceptors of grpc.ChainUnaryInterceptor
+// in WithServerOptions (a raw grpc.UnaryInterceptor runs before all of
+// them). With WithRecovery a panic is caught where it happens and becomes
+// an Internal status that the layers outside it, tracing and logging
+// included, record.
 package serveropt

@@ -10,6 +10,7 @@ import (
 
 	"github.com/grpckit/grpckit/codec"
 	"github.com/grpckit/grpckit/internal/chain"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // New applies opts and returns the grpc server options they stand for, or an
@@ -43,9 +44,15 @@ type Registrar interface {
 // NewServerWith is NewServer for servers made by another constructor (such
 // as grpc-go's xds.NewGRPCServer): it applies opts, calls newServer with the
 // resulting options, and registers health and reflection on what it
-// returns. An error from newServer is returned as is.
+// returns. An error from newServer is returned as is; a nil newServer, or
+// a nil server returned without an error, is an error.
 func NewServerWith[S Registrar](newServer func(...grpc.ServerOption) (S, error), opts ...Option) (S, error) {
 	var zero S
+	if newServer == nil {
+		var l opterr.List
+		l.Addf(pkg, "NewServerWith", "newServer is nil")
+		return zero, l.Err()
+	}
 	c, err := apply(opts)
 	if err != nil {
 		return zero, err
@@ -53,6 +60,11 @@ func NewServerWith[S Registrar](newServer func(...grpc.ServerOption) (S, error),
 	s, err := newServer(c.build()...)
 	if err != nil {
 		return zero, err
+	}
+	if opterr.IsNil(s) {
+		var l opterr.List
+		l.Addf(pkg, "NewServerWith", "newServer returned a nil server and no error")
+		return zero, l.Err()
 	}
 	if c.health != nil {
 		c.registerHealth(s)

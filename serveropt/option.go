@@ -117,8 +117,10 @@ func WithLogging(l *slog.Logger, opts ...logging.Option) Option {
 
 // RecoveryHandler turns a recovered panic value into the error the call
 // returns. It should return a status error (status.Error); anything else
-// reaches the client as codes.Unknown. It must be safe for concurrent use and
-// must not panic itself (if it does, the call ends with the default error).
+// reaches the client as codes.Unknown. A nil error, or one whose status is
+// OK, gives the default error: a recovered call never succeeds. It must be
+// safe for concurrent use and must not panic itself (if it does, the call
+// ends with the default error).
 type RecoveryHandler func(ctx context.Context, p any) error
 
 // WithRecovery turns a panic anywhere in the chain serveropt builds (an
@@ -131,13 +133,16 @@ type RecoveryHandler func(ctx context.Context, p any) error
 //
 // The error is what h returns for the panic value; without h it is
 // codes.Internal "internal error". More than one h is an error; a nil h is an
-// error. Without WithRecovery a panic crashes the process, as in grpc-go.
+// error. Given more than once, the last WithRecovery decides (with or
+// without h). Without WithRecovery a panic crashes the process, as in
+// grpc-go.
 func WithRecovery(h ...RecoveryHandler) Option {
 	return optionFunc(func(c *config) {
 		if len(h) > 1 {
 			c.fail("WithRecovery", "%d handlers given, want at most one", len(h))
 			return
 		}
+		c.recoverFn = nil
 		if len(h) == 1 {
 			if c.errs.Nil(pkg, "WithRecovery", "handler", h[0]) {
 				return
@@ -150,7 +155,8 @@ func WithRecovery(h ...RecoveryHandler) Option {
 
 // WithDeadline adds the server deadline interceptor: a floor below which calls
 // are rejected, a cap, and a default for calls without a deadline (see the
-// deadline package).
+// deadline package). Health checks are left out (no floor, cap or default),
+// so that a probe's own short deadline is never refused.
 func WithDeadline(opts ...deadline.Option) Option {
 	return optionFunc(func(c *config) {
 		if err := deadline.Validate(opts...); err != nil {
@@ -291,7 +297,9 @@ func WithMaxConcurrentStreams(n uint32) Option {
 // WithServerOptions) runs without the per-call allocations of the generated
 // handler. Nothing is skipped: a user interceptor always sees the call.
 //
-// A nil h, or WithHealth given twice, is an error.
+// A nil h, or WithHealth given twice, is an error. Do not register a health
+// service on the server NewServer returns as well: grpc-go ends the process
+// on a second registration of a service.
 func WithHealth(h *health.Server) Option {
 	return optionFunc(func(c *config) {
 		if c.errs.Nil(pkg, "WithHealth", "health server", h) {
@@ -343,9 +351,18 @@ func WithStreamInterceptors(i ...grpc.StreamServerInterceptor) Option {
 // WithTapHandle to chain a tap). Interceptors given here with
 // grpc.ChainUnaryInterceptor run after grpckit's chain, on every call.
 //
+// Raw options win where grpc-go lets the last option win: a grpc.Creds here
+// replaces the credentials of WithTLS or WithMutualTLS, and the keepalive and
+// size options replace this package's.
+//
 // Not detected, so left to the reader: grpckit tracing (WithTracing) next to
 // an otelgrpc stats handler given here gives every call two server spans,
-// and the same for metrics; use one or the other.
+// and the same for metrics; use one or the other. A grpc.UnaryInterceptor or
+// grpc.StreamInterceptor given here runs before grpckit's chain (grpc-go puts
+// it first), so outside auth, rate limiting and WithRecovery: a panic in it
+// ends the process. A nil interceptor inside grpc.ChainUnaryInterceptor is
+// not seen until a call reaches it, which then panics (an Internal error
+// with WithRecovery).
 func WithServerOptions(o ...grpc.ServerOption) Option {
 	return optionFunc(func(c *config) {
 		if opterr.NilEach(&c.errs, pkg, "WithServerOptions", "option", o) {

@@ -7,6 +7,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // errPanic is what a client sees for a recovered panic by default: nothing
@@ -32,8 +34,10 @@ func (c *config) recoverPanic(ctx context.Context, p any) (err error) {
 			err = errPanic
 		}
 	}()
-	if err = c.recoverFn(ctx, p); err == nil {
-		return errPanic // a recovered call must not look successful
+	// A recovered call must not look successful: nil, an error whose status
+	// is OK (a stream would end cleanly) and a typed nil give errPanic.
+	if err = c.recoverFn(ctx, p); opterr.IsNil(err) || status.Code(err) == codes.OK {
+		return errPanic
 	}
 	return err
 }

@@ -92,10 +92,15 @@ func WithHealthServer(h *health.Server) ServeOption {
 // Before serving, every service registered on srv (and "") is set SERVING
 // in the health server (NewServer's, or WithHealthServer's), unless it
 // already has a status. Serve returns nil after a drain, the error of
-// srv.Serve if serving fails first (it then stops srv), or an option error
-// without serving. It closes lis.
+// srv.Serve if serving fails first (it then stops srv; grpc.ErrServerStopped
+// when srv was stopped before, by an earlier Serve say), or an option error
+// without serving (a nil ctx, srv or lis is one). It closes lis once it
+// serves.
 func Serve(ctx context.Context, srv *grpc.Server, lis net.Listener, opts ...ServeOption) error {
 	c := serveConfig{grace: DefaultGracePeriod, stop: DefaultStopTimeout}
+	if ctx == nil {
+		c.errs.Addf(pkg, "Serve", "nil context (use context.Background() to serve until srv is stopped)")
+	}
 	if srv == nil {
 		c.errs.Addf(pkg, "Serve", "nil server")
 	}
@@ -123,9 +128,11 @@ func Serve(ctx context.Context, srv *grpc.Server, lis net.Listener, opts ...Serv
 	select {
 	case err := <-served:
 		srv.Stop()
-		if err == nil || errors.Is(err, grpc.ErrServerStopped) {
-			return nil // stopped by someone else
+		if err == nil {
+			return nil // stopped by someone else while serving
 		}
+		// grpc.ErrServerStopped: srv was stopped before it served (a
+		// second Serve after a drain), so nothing was served.
 		return fmt.Errorf("serveropt: Serve: %w", err)
 	case <-ctx.Done():
 	}
