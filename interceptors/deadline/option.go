@@ -69,7 +69,8 @@ func WithFloor(d time.Duration) Option {
 }
 
 // WithCap bounds the handler's deadline to at most d from the moment the call
-// arrives, whatever the client asked for, including no deadline. Zero, the
+// arrives, whatever the client asked for, including no deadline; a stream's
+// messages fail once it has passed (see StreamServerInterceptor). Zero, the
 // default, leaves the deadline alone; a negative d is invalid.
 func WithCap(d time.Duration) Option {
 	return duration("WithCap", d, func(c *config) { c.cap = d })

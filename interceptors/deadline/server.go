@@ -29,9 +29,14 @@ func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 }
 
 // StreamServerInterceptor applies the floor, cap and default of opts to
-// streams; the handler's stream reports the bounded context. Without options it
-// only calls the handler. Invalid options are skipped (see Validate). It is
-// safe for concurrent use.
+// streams; the handler's stream reports the bounded context. Once a deadline
+// the server set (cap or default) has passed, the stream's RecvMsg and
+// SendMsg fail with codes.DeadlineExceeded, as at a client's deadline. A
+// handler already blocked in RecvMsg is not woken by it, though: grpc-go's
+// stream waits on the client's deadline only, so an idle stream ends at its
+// next message, when the client's deadline passes, or when the handler
+// returns. Without options it only calls the handler. Invalid options are
+// skipped (see Validate). It is safe for concurrent use.
 func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 	c := newConfig(opts)
 	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
@@ -86,7 +91,10 @@ func (c *config) bound(ctx context.Context) (context.Context, context.CancelFunc
 	return ctx, cancel, nil
 }
 
-// serverStream reports the bounded context to the handler.
+// serverStream reports the bounded context to the handler and enforces it:
+// grpc-go's stream only watches the client's deadline, so once the bounded
+// context is done RecvMsg and SendMsg fail as they would at the client's
+// deadline, with DeadlineExceeded (Canceled when the call was cancelled).
 type serverStream struct {
 	grpc.ServerStream
 	ctx context.Context
@@ -94,3 +102,19 @@ type serverStream struct {
 
 // Context returns the bounded context.
 func (s *serverStream) Context() context.Context { return s.ctx }
+
+// RecvMsg receives m unless the bounded context is done.
+func (s *serverStream) RecvMsg(m any) error {
+	if err := s.ctx.Err(); err != nil {
+		return status.FromContextError(err).Err()
+	}
+	return s.ServerStream.RecvMsg(m)
+}
+
+// SendMsg sends m unless the bounded context is done.
+func (s *serverStream) SendMsg(m any) error {
+	if err := s.ctx.Err(); err != nil {
+		return status.FromContextError(err).Err()
+	}
+	return s.ServerStream.SendMsg(m)
+}

@@ -166,3 +166,37 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestServerCapEndsBusyStream(t *testing.T) {
+	t.Parallel()
+	// A stream whose client keeps sending never makes grpc-go's Recv fail by
+	// itself: the deadline the server set (cap or default) must end it at the
+	// next message, as the client's own deadline would.
+	for _, opt := range []deadline.Option{deadline.WithCap(50 * time.Millisecond), deadline.WithDefault(50 * time.Millisecond)} {
+		s, _ := startServer(t, opt)
+		stream, err := s.Client.FullDuplexCall(callCtx(t, 0)) // no deadline: both apply
+		if err != nil {
+			t.Fatalf("FullDuplexCall: %v", err)
+		}
+		req := &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1}}}
+		start := time.Now()
+		for {
+			if time.Since(start) > 3*time.Second {
+				t.Fatalf("%T: stream still answering after %v, want it ended at about 50ms", opt, time.Since(start))
+			}
+			if err = stream.Send(req); err == nil {
+				_, err = stream.Recv()
+			}
+			if err != nil {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err == io.EOF {
+			_, err = stream.Recv()
+		}
+		if got := status.Code(err); got != codes.DeadlineExceeded {
+			t.Errorf("stream ended with %v (%v), want DeadlineExceeded", got, err)
+		}
+	}
+}

@@ -39,11 +39,16 @@ func Split(fullMethod string) (service, method string) {
 }
 
 // Matches reports whether m matches the call to fullMethod. It builds the
-// CallMeta without allocating; m may be nil or a nil MatchFunc, which match
-// everything.
+// CallMeta without allocating; m may be nil or a typed nil (a nil MatchFunc,
+// a nil pointer), which match everything.
 func Matches(ctx context.Context, m Matcher, fullMethod string, isClient bool) bool {
-	if f, ok := m.(MatchFunc); m == nil || ok && f == nil {
-		return true
+	switch m.(type) {
+	case serviceMatcher, notMatcher, methodMatcher, anyMatcher, allMatcher:
+		// This package's matchers are never nil: skip the reflection.
+	default:
+		if opterr.IsNil(m) {
+			return true
+		}
 	}
 	svc, meth := Split(fullMethod)
 	return m.Match(ctx, interceptors.CallMeta{Service: svc, Method: meth, IsClient: isClient})

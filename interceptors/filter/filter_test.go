@@ -68,6 +68,7 @@ func TestMatchers(t *testing.T) {
 		{"All typed nil", filter.All(nilFunc, filter.Method(unary), nilPtr), []string{unary}},
 		{"All only typed nil", filter.All(nilFunc, nil), all},
 		{"typed nil alone", nilFunc, all},
+		{"typed nil pointer alone", nilPtr, all},
 		{"MatchFunc", filter.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return c.Method == "Watch" }), []string{healthWatch}},
 	}
 	for _, tt := range tests {

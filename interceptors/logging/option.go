@@ -101,8 +101,8 @@ func WithStartEvent() Option {
 
 // Validate reports a nil logger and every invalid option, joined in the
 // order given and each naming its option ("logging: logger is nil",
-// "logging: WithFilter: matcher is nil"; a nil Option is "logging: New:
-// option N is nil", N counting from 1), or nil. The interceptor constructors
+// "logging: WithFilter: matcher is nil"; a nil Option is "logging: option
+// N is nil", N counting from 1), or nil. The interceptor constructors
 // use slog.Default() for a nil logger and skip invalid options rather than
 // fail, so builders call Validate to report them.
 func Validate(l *slog.Logger, opts ...Option) error {

@@ -217,3 +217,56 @@ func TestValidate(t *testing.T) {
 		t.Errorf("Validate(valid) = %v", err)
 	}
 }
+
+func TestUnixPeerNamedLikeAnIP(t *testing.T) {
+	// A local client can bind its Unix socket to a relative path that reads
+	// as an address ("10.0.0.1:80"); the server's peer address is then that
+	// path. It is still a Unix socket: it must not be trusted as 10.0.0.1,
+	// nor give the call a client address.
+	dir := t.TempDir()
+	t.Chdir(dir)
+	lis, err := net.Listen("unix", dir+"/s")
+	if err != nil {
+		t.Skipf("unix sockets: %v", err)
+	}
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	srv := grpc.NewServer(
+		grpc.ChainUnaryInterceptor(realip.UnaryServerInterceptor(trusted)),
+		grpc.ChainStreamInterceptor(realip.StreamServerInterceptor(trusted)),
+	)
+	testpb.RegisterTestServiceServer(srv, service{})
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(lis) }()
+	defer func() { srv.Stop(); <-done }()
+	dial := func(ctx context.Context, _ string) (net.Conn, error) {
+		var d net.Dialer
+		d.LocalAddr = &net.UnixAddr{Name: "10.0.0.1:80", Net: "unix"}
+		return d.DialContext(ctx, "unix", dir+"/s")
+	}
+	conn, err := grpc.NewClient("passthrough:///unix", grpc.WithContextDialer(dial),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := testpb.NewTestServiceClient(conn)
+	ctx := metadata.AppendToOutgoingContext(ctxTimeout(t), "x-forwarded-for", "203.0.113.7")
+	var header metadata.MD
+	if _, err := client.EmptyCall(ctx, &testpb.Empty{}, grpc.Header(&header)); err != nil {
+		t.Fatalf("EmptyCall: %v", err)
+	}
+	if got := header.Get(seenKey); len(got) != 1 || got[0] != "none" {
+		t.Errorf("unary handler saw %q, want [none]", got)
+	}
+	stream, err := client.FullDuplexCall(ctx)
+	if err != nil {
+		t.Fatalf("FullDuplexCall: %v", err)
+	}
+	header, err = stream.Header()
+	if err != nil {
+		t.Fatalf("Header: %v", err)
+	}
+	if got := header.Get(seenKey); len(got) != 1 || got[0] != "none" {
+		t.Errorf("stream handler saw %q, want [none]", got)
+	}
+}

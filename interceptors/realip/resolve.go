@@ -46,7 +46,14 @@ func peerAddr(ctx context.Context) (netip.Addr, bool) {
 			return netip.Addr{}, false
 		}
 		a = pa.AddrPort().Addr()
+	case *net.UnixAddr:
+		return netip.Addr{}, false
 	default:
+		// A Unix socket's address is a path, which a local client can
+		// choose to read as an address ("10.0.0.1:80"): never parse one.
+		if strings.HasPrefix(pa.Network(), "unix") {
+			return netip.Addr{}, false
+		}
 		ap, err := netip.ParseAddrPort(pa.String())
 		if err != nil {
 			return netip.Addr{}, false

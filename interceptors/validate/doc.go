@@ -31,4 +31,6 @@
 // pass without calling the validator: whether a type has rules is decided
 // once per message descriptor and cached, so such a message costs a map
 // lookup and no allocation. Values that are not proto messages pass as well.
+// A nil message of a type with rules is checked as the empty message it is
+// sent as.
 package validate

@@ -18,8 +18,12 @@ func (c *config) check(m any) error {
 		return nil
 	}
 	r := msg.ProtoReflect()
-	if !r.IsValid() || !hasRules(r.Descriptor()) {
+	if !hasRules(r.Descriptor()) {
 		return nil
+	}
+	if !r.IsValid() {
+		// A nil message is sent as an empty one: check an empty one.
+		msg = r.Type().New().Interface()
 	}
 	if err := c.validator.Validate(msg); err != nil {
 		return statusError(err)

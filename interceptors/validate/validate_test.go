@@ -387,7 +387,9 @@ func TestNestedRulesAndOddValues(t *testing.T) {
 	// Outer has no rules itself, but the Address it holds has.
 	_, err := intercept(context.Background(), &testpb.Outer{Address: &testpb.Address{Zip: "x"}}, info, ok)
 	sameViolations(t, violations(t, err), []violation{{"address.zip", "does not match regex pattern `^[0-9]{5}$`", "STRING_PATTERN"}})
-	for _, req := range []any{nil, "not a proto", (*testpb.CreateUserRequest)(nil), &testpb.Outer{}} {
+	// A typed nil with rules is checked as the empty message it is sent
+	// as (TestNilMessageIsEmpty); one without rules passes.
+	for _, req := range []any{nil, "not a proto", (*testpb.Outer)(nil), &testpb.Outer{}} {
 		if resp, err := intercept(context.Background(), req, info, ok); err != nil || resp != "handled" {
 			t.Errorf("request %#v: got %v, %v; want it handled", req, resp, err)
 		}
@@ -430,3 +432,17 @@ func TestValidate(t *testing.T) {
 type brokenPtr struct{}
 
 func (*brokenPtr) Validate(proto.Message, ...protovalidate.ValidationOption) error { return nil }
+
+func TestNilMessageIsEmpty(t *testing.T) {
+	// A nil message goes on the wire as an empty one, so it must be checked
+	// as one: an empty CreateUserRequest breaks name's min_len.
+	var nilReq *testpb.CreateUserRequest
+	f := start(t, nil, []valint.Option{})
+	_, err := f.client.CreateUser(ctxTimeout(t), &testpb.CreateUserRequest{})
+	want := violations(t, err)
+	_, err = f.client.CreateUser(ctxTimeout(t), nilReq)
+	sameViolations(t, violations(t, err), want)
+	if got := f.wire.begins.Load(); got != 0 {
+		t.Errorf("client: %d calls reached the server, want 0", got)
+	}
+}
