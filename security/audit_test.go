@@ -1,13 +1,18 @@
 package security_test
 
 import (
+	"context"
 	"crypto/tls"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/grpc/credentials"
 
 	"github.com/grpckit/grpckit/internal/certtest"
 	"github.com/grpckit/grpckit/security"
@@ -67,4 +72,80 @@ func TestReloaderWithoutCAVerifiesNoClient(t *testing.T) {
 			t.Errorf("%v without a CA file: a client certificate from a system root CA was accepted (identity %q), want it refused", auth, id)
 		}
 	}
+}
+
+// TestSPIFFEIDAsGRPCReadsIt: Identity.SPIFFEID is the SPIFFE ID grpc-go's
+// own TLS credentials find in the same certificate (credentials.TLSInfo's
+// SPIFFEID, after a real handshake), including for URI SANs grpc-go does
+// not take as a SPIFFE ID: no path, no trust domain, a user part, an
+// opaque form, an over-long domain.
+func TestSPIFFEIDAsGRPCReadsIt(t *testing.T) {
+	ca := certtest.NewCA(t, "test CA")
+	srvLeaf := ca.Server(t)
+	for _, uri := range []string{
+		"spiffe://example.org/ns/prod/sa/web",
+		"spiffe://example.org",
+		"spiffe://example.org/",
+		"spiffe:///path",
+		"spiffe://user@example.org/x",
+		"spiffe:opaque",
+		"spiffe://" + strings.Repeat("d", 256) + "/x",
+		"spiffe://example.org/" + strings.Repeat("p", 2048),
+	} {
+		t.Run(uri[:min(len(uri), 40)], func(t *testing.T) {
+			client := ca.Issue(t, certtest.Spec{CN: "cn", URIs: []string{uri}})
+			info := grpcHandshake(t, ca, srvLeaf, client)
+			id, ok := security.IdentityFromState(&info.State)
+			if !ok {
+				t.Fatal("no identity for a verified client")
+			}
+			got, want := "<nil>", "<nil>"
+			if id.SPIFFEID != nil {
+				got = id.SPIFFEID.String()
+			}
+			if info.SPIFFEID != nil {
+				want = info.SPIFFEID.String()
+			}
+			if got != want {
+				t.Errorf("SPIFFEID = %.80s, grpc-go reads %.80s", got, want)
+			}
+			if id.SPIFFEID == nil && id.String() != "cn" {
+				t.Errorf("String() = %q, want the CN when there is no SPIFFE ID", id.String())
+			}
+		})
+	}
+}
+
+// grpcHandshake runs grpc-go's TLS credentials on both ends of a pipe, the
+// server requiring and verifying a client certificate, and returns what the
+// server's credentials report about the client.
+func grpcHandshake(t *testing.T, ca *certtest.CA, srv, client *certtest.Leaf) credentials.TLSInfo {
+	t.Helper()
+	sc := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{srv.TLS}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool})
+	cc := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{client.TLS}, RootCAs: ca.Pool, ServerName: "localhost"})
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		conn, _, err := cc.ClientHandshake(ctx, "localhost", a)
+		if err == nil {
+			// TLS 1.3: read so that the server's handshake can finish.
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, _ = conn.Read(make([]byte, 1))
+		}
+		errc <- err
+	}()
+	_ = b.SetDeadline(time.Now().Add(5 * time.Second))
+	conn, info, err := sc.ServerHandshake(b)
+	if err != nil {
+		t.Fatalf("server handshake: %v", err)
+	}
+	conn.Close()
+	if err := <-errc; err != nil {
+		t.Fatalf("client handshake: %v", err)
+	}
+	return info.(credentials.TLSInfo)
 }

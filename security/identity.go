@@ -13,7 +13,8 @@ import (
 // Identity is the verified identity a peer's certificate carries.
 type Identity struct {
 	// SPIFFEID is the certificate's SPIFFE ID (its one URI SAN with the
-	// spiffe scheme, as grpc-go reads it), or nil.
+	// spiffe scheme, as grpc-go reads it: a trust domain and a path, no
+	// user name), or nil.
 	SPIFFEID *url.URL
 	// DNSNames are the certificate's DNS SANs.
 	DNSNames []string
@@ -68,11 +69,24 @@ func IdentityFromState(cs *tls.ConnectionState) (Identity, bool) {
 	return Identity{SPIFFEID: spiffeID(leaf), DNSNames: leaf.DNSNames, CommonName: leaf.Subject.CommonName, Certificate: leaf}, true
 }
 
-// spiffeID returns the certificate's one spiffe URI SAN, or nil: a SPIFFE
-// SVID has exactly one URI SAN.
+// spiffeID returns the certificate's SPIFFE ID as grpc-go's credentials
+// read it (internal/credentials.SPIFFEIDFromCert), or nil: the one URI SAN
+// (a SPIFFE SVID has exactly one), with the spiffe scheme, in hierarchical
+// form without a user name, with a trust domain of at most 255 bytes and a path,
+// at most 2048 bytes in all.
 func spiffeID(c *x509.Certificate) *url.URL {
-	if len(c.URIs) != 1 || c.URIs[0].Scheme != "spiffe" {
+	if len(c.URIs) != 1 {
 		return nil
 	}
-	return c.URIs[0]
+	u := c.URIs[0]
+	if u == nil || u.Scheme != "spiffe" || u.Opaque != "" || (u.User != nil && u.User.Username() != "") ||
+		u.Host == "" || len(u.Host) > 255 || u.Path == "" {
+		return nil
+	}
+	// Escaping at most triples a byte: only a long ID needs String (which
+	// allocates) to be measured.
+	if raw := len(u.Host) + len(u.Path) + len(u.RawQuery) + len(u.Fragment); len("spiffe://")+3*raw+2 > 2048 && len(u.String()) > 2048 {
+		return nil
+	}
+	return u
 }
