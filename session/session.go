@@ -211,8 +211,9 @@ func (s *Session) run(ctx context.Context, cancel context.CancelCauseFunc, d Dia
 
 // Close ends the session and releases its server. Before Run it stops the
 // server so that a later Run returns ErrClosed without dialing; during Run it
-// ends Run (closing the connection) and returns once Run has returned; after
-// Run, and on later calls, it does nothing. It returns the error of a misused
+// ends Run (closing the connection) and returns once Run has returned, as
+// does a second Close made while the first is ending Run; after Run it does
+// nothing. It returns the error of a misused
 // Allow, if any, and nil otherwise. Close waits for a Dialer that is still
 // dialing to honour its context. It is safe for concurrent use, also from a
 // handler that the session serves.
@@ -223,11 +224,13 @@ func (s *Session) Close() error {
 	cancel, done := s.cancel, s.done
 	err := errors.Join(s.misuse...)
 	s.mu.Unlock()
-	switch prev {
-	case stateNew:
+	switch {
+	case prev == stateNew:
 		s.srv.Stop()
-	case stateRunning:
+	case prev == stateRunning:
 		cancel(errCloseCalled)
+		<-done
+	case done != nil: // closed during Run by another call: wait for Run too
 		<-done
 	}
 	return err

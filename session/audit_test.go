@@ -1,0 +1,67 @@
+package session_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/grpckit/grpckit/session"
+)
+
+// TestSecondCloseWaitsForRun: Close returns once Run has returned, whichever
+// of two concurrent Close calls comes second. The session's server waits
+// for its handlers (grpc.WaitForHandlers), so Run stays in its ending while
+// a handler blocks; a Close made meanwhile must not return before Run.
+func TestSecondCloseWaitsForRun(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	d := newDaemon(t, ctx)
+	entered, release := make(chan struct{}), make(chan struct{})
+	block := grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if info.FullMethod == "/grpc.testing.TestService/EmptyCall" {
+			close(entered)
+			<-release
+		}
+		return h(ctx, req)
+	})
+	s := newClient(t, ctx, "", "", session.WithServerOptions(grpc.WaitForHandlers(true), block))
+	r := startRun(t, ctx, s, d.pipeDialer())
+	c := get(t, ctx, d.M, s.ID())
+	go func() { _ = emptyCall(ctx, c) }()
+	<-entered
+
+	first := make(chan error, 1)
+	go func() { first <- s.Close() }()
+	waitDone(t, c.Context(ctx)) // the first Close is ending Run: the connection is closed
+
+	second := make(chan error, 1)
+	go func() {
+		err := s.Close()
+		select {
+		case <-r.done:
+		default:
+			t.Error("second Close returned while Run was still running")
+		}
+		second <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the second Close is made before the handler ends
+	close(release)
+	for _, ch := range []chan error{first, second} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Errorf("Close = %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Close did not return within 5s of the handler's end")
+		}
+	}
+	if err := r.wait(t, time.Second); err != nil {
+		t.Errorf("Run = %v, want nil after Close", err)
+	}
+	if err := d.result(t); err != nil {
+		t.Errorf("HandleConn = %v", err)
+	}
+}
