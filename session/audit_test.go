@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -63,5 +64,47 @@ func TestSecondCloseWaitsForRun(t *testing.T) {
 	}
 	if err := d.result(t); err != nil {
 		t.Errorf("HandleConn = %v", err)
+	}
+}
+
+// TestHandleConnClearsDeadline: ReadHandshake's doc asks for a read
+// deadline on the connection; a daemon that then passes the connection to
+// HandleConn without clearing it must not have its session cut when the
+// deadline passes (HandleConn blocks until the session ends by ctx, the
+// connection's end, the health monitor or Close, none of which happened).
+func TestHandleConnClearsDeadline(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	d := newDaemon(t, ctx)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		_ = conn.SetDeadline(time.Now().Add(300 * time.Millisecond))
+		meta, err := session.ReadHandshake(conn)
+		if err != nil {
+			conn.Close()
+			d.results <- err
+			return
+		}
+		d.handle(conn, meta) // the deadline is left in place
+	}()
+	s := newClient(t, ctx, "", "")
+	r := startRun(t, ctx, s, session.RawDialer("tcp", l.Addr().String()))
+	c := get(t, ctx, d.M, s.ID())
+	time.Sleep(600 * time.Millisecond) // past the deadline
+	if err := emptyCall(ctx, c); err != nil {
+		t.Errorf("call after the handshake's deadline passed: %v, want the session alive", err)
+	}
+	select {
+	case <-r.done:
+		t.Errorf("Run ended: %v", r.err)
+	default:
 	}
 }

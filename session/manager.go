@@ -62,7 +62,7 @@ func NewManager(opts ...ManagerOption) (*Manager, error) {
 // once), registers the session, monitors its health, and blocks until the
 // session ends: ctx is done, the connection ends, the health monitor gives up,
 // or the Manager is closed. Then it unregisters the session, closes conn and
-// returns.
+// returns. Deadlines set on conn (for ReadHandshake, say) are cleared first.
 //
 // A rejected handshake closes conn, registers nothing, and returns an error
 // matching ErrBadHandshake, ErrUnauthorized, ErrDuplicateID or ErrClosed.
@@ -77,6 +77,8 @@ func (m *Manager) HandleConn(ctx context.Context, conn net.Conn, meta map[string
 		conn.Close()
 		return err
 	}
+	// A deadline left from reading the handshake would cut the session.
+	_ = conn.SetDeadline(time.Time{})
 	return m.serve(ctx, hs, conn)
 }
 
