@@ -149,3 +149,15 @@ func grpcHandshake(t *testing.T, ca *certtest.CA, srv, client *certtest.Leaf) cr
 	}
 	return info.(credentials.TLSInfo)
 }
+
+// TestIdentityFromNilState: a nil state is no verified peer, not a panic.
+func TestIdentityFromNilState(t *testing.T) {
+	defer func() {
+		if p := recover(); p != nil {
+			t.Fatalf("IdentityFromState(nil) panicked: %v", p)
+		}
+	}()
+	if id, ok := security.IdentityFromState(nil); ok {
+		t.Fatalf("IdentityFromState(nil) = %v, true; want false", id)
+	}
+}

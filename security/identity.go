@@ -60,9 +60,9 @@ func PeerIdentity(ctx context.Context) (Identity, bool) {
 
 // IdentityFromState is PeerIdentity for a connection's state (from a
 // *tls.Conn, say): the identity of the verified peer certificate, and true,
-// or false when no chain was verified.
+// or false when no chain was verified or cs is nil.
 func IdentityFromState(cs *tls.ConnectionState) (Identity, bool) {
-	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
+	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
 		return Identity{}, false
 	}
 	leaf := cs.VerifiedChains[0][0]
