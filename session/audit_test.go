@@ -3,6 +3,9 @@ package session_test
 import (
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +109,55 @@ func TestHandleConnClearsDeadline(t *testing.T) {
 	case <-r.done:
 		t.Errorf("Run ended: %v", r.err)
 	default:
+	}
+}
+
+// TestNilContext: a nil context is an error naming the method, not a
+// panic, wherever the package takes one and returns an error (as
+// listen.Listen does).
+func TestNilContext(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	d := newDaemon(t, ctx)
+	s := newClient(t, ctx, "", "")
+	defer s.Close()
+	var nilCtx context.Context
+	for _, tc := range []struct {
+		name string
+		call func() error
+	}{
+		{"NewSession", func() error { _, err := session.NewSession(nilCtx, "", ""); return err }},
+		{"Run", func() error { return s.Run(nilCtx, d.pipeDialer()) }},
+		{"HandleConn", func() error {
+			a, b := net.Pipe()
+			defer a.Close()
+			return d.M.HandleConn(nilCtx, b, handshake(goodID))
+		}},
+		{"HandleHTTPRequest", func() error {
+			req := httptest.NewRequest(http.MethodPost, "/session", nil)
+			req.Header.Set("Connection", "Upgrade")
+			req.Header.Set("Upgrade", "h2c")
+			req.Header.Set(session.HeaderID, goodID)
+			return d.M.HandleHTTPRequest(nilCtx, httptest.NewRecorder(), req)
+		}},
+		{"Get", func() error { _, err := d.M.Get(nilCtx, goodID, false); return err }},
+		{"Any", func() error {
+			return d.M.Any(nilCtx, []string{goodID}, func(context.Context, string, session.Caller) error { return nil })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("%s(nil context) panicked: %v", tc.name, p)
+					}
+				}()
+				err = tc.call()
+			}()
+			if err == nil || !strings.Contains(err.Error(), "nil context") {
+				t.Errorf("%s(nil context) = %v, want an error about the nil context", tc.name, err)
+			}
+		})
 	}
 }

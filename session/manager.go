@@ -68,9 +68,14 @@ func NewManager(opts ...ManagerOption) (*Manager, error) {
 // matching ErrBadHandshake, ErrUnauthorized, ErrDuplicateID or ErrClosed.
 // After a session ran, HandleConn returns nil when ctx or the connection
 // ended it, and an error matching ErrHealthCheck or ErrClosed otherwise.
+// A nil conn or ctx is an error (with a nil ctx, conn is closed).
 func (m *Manager) HandleConn(ctx context.Context, conn net.Conn, meta map[string][]string) error {
 	if conn == nil {
 		return errors.New("session: HandleConn: nil connection")
+	}
+	if ctx == nil {
+		conn.Close()
+		return errors.New("session: HandleConn: nil context")
 	}
 	hs, err := m.admit(ctx, meta)
 	if err != nil {
@@ -223,7 +228,11 @@ func (m *Manager) unregister(c *caller) {
 // that is ending is not returned. After Close, Get returns an error matching
 // ErrClosed. An id that no handshake could carry (see Handshake.ID) is
 // reported at once, waiting or not. Each waiting Get waits on its id only.
+// A nil ctx is an error.
 func (m *Manager) Get(ctx context.Context, id string, noWait bool) (Caller, error) {
+	if ctx == nil {
+		return nil, errors.New("session: Get: nil context")
+	}
 	if err := checkID(id); err != nil {
 		return nil, fmt.Errorf("%w: id %q: %v", ErrNotFound, id, err)
 	}

@@ -65,8 +65,12 @@ var errCloseCalled = errors.New("session: Close called")
 // that had them could never match on the daemon's side. ctx is only checked: NewSession
 // fails if it is already done, and does not keep it. The session serves the
 // health service (a new health.Server answering SERVING unless
-// WithHealthServer gives one) and nothing else until Allow is called.
+// WithHealthServer gives one) and nothing else until Allow is called. A nil
+// ctx is an error.
 func NewSession(ctx context.Context, name, sharedKey string, opts ...Option) (*Session, error) {
+	if ctx == nil {
+		return nil, errors.New("session: NewSession: nil context")
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("session: NewSession: %w", err)
 	}
@@ -140,8 +144,11 @@ func (s *Session) handshake() map[string][]string {
 // broke; the dial error, wrapped, when d failed. Run may be called once: a
 // second call returns an error, and a call after Close returns ErrClosed
 // without dialing. When Allow was misused, Run returns that error without
-// dialing.
+// dialing. A nil ctx or d is an error.
 func (s *Session) Run(ctx context.Context, d Dialer) error {
+	if ctx == nil {
+		return errors.New("session: Run: nil context")
+	}
 	if d == nil {
 		return errors.New("session: Run: nil Dialer")
 	}
