@@ -150,14 +150,19 @@ func grpcHandshake(t *testing.T, ca *certtest.CA, srv, client *certtest.Leaf) cr
 	return info.(credentials.TLSInfo)
 }
 
-// TestIdentityFromNilState: a nil state is no verified peer, not a panic.
+// TestIdentityFromNilState: a nil state or context is no verified peer,
+// not a panic.
 func TestIdentityFromNilState(t *testing.T) {
 	defer func() {
 		if p := recover(); p != nil {
-			t.Fatalf("IdentityFromState(nil) panicked: %v", p)
+			t.Fatalf("panicked: %v", p)
 		}
 	}()
 	if id, ok := security.IdentityFromState(nil); ok {
 		t.Fatalf("IdentityFromState(nil) = %v, true; want false", id)
+	}
+	var nilCtx context.Context
+	if id, ok := security.PeerIdentity(nilCtx); ok {
+		t.Fatalf("PeerIdentity(nil) = %v, true; want false", id)
 	}
 }

@@ -45,8 +45,12 @@ func (id Identity) String() string {
 // verified (the handshake built a chain to a trusted CA: a server with
 // ClientAuth VerifyClientCertIfGiven or RequireAndVerifyClientCert, or any
 // client). Otherwise, including for a client certificate a server requested
-// without verifying it, it returns false. It allocates nothing.
+// without verifying it, or a nil ctx, it returns false. It allocates
+// nothing.
 func PeerIdentity(ctx context.Context) (Identity, bool) {
+	if ctx == nil {
+		return Identity{}, false
+	}
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.AuthInfo == nil {
 		return Identity{}, false
