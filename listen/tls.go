@@ -17,8 +17,10 @@ import (
 // 1.2, client certificate verification without ClientCAs and a config with no
 // certificate are errors naming the field) and cloned; a zero MinVersion
 // becomes TLS 1.2, and an empty NextProtos becomes "h2", "http/1.1" (grpc-go
-// clients refuse a server that selects no ALPN protocol). For reloading
-// certificate files use security.Reloader's ServerTLSConfig.
+// clients refuse a server that selects no ALPN protocol). A config returned
+// by cfg.GetConfigForClient with an empty NextProtos gets cfg's (so
+// defaulted). For reloading certificate files use security.Reloader's
+// ServerTLSConfig.
 //
 // A gRPC server serving such a listener with insecure credentials still
 // serves over TLS, but its handlers see no credentials.TLSInfo, so
@@ -43,6 +45,19 @@ func (c *config) checkTLS() error {
 	}
 	if len(cfg.NextProtos) == 0 {
 		cfg.NextProtos = []string{"h2", "http/1.1"}
+	}
+	if get := cfg.GetConfigForClient; get != nil {
+		// The config it returns replaces cfg for the handshake, ALPN included.
+		protos := cfg.NextProtos
+		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			hc, err := get(hello)
+			if err != nil || hc == nil || len(hc.NextProtos) > 0 {
+				return hc, err
+			}
+			hc = hc.Clone()
+			hc.NextProtos = protos
+			return hc, nil
+		}
 	}
 	c.tls = cfg
 	return nil

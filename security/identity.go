@@ -13,7 +13,8 @@ import (
 // Identity is the verified identity a peer's certificate carries.
 type Identity struct {
 	// SPIFFEID is the certificate's SPIFFE ID (its one URI SAN with the
-	// spiffe scheme, as grpc-go reads it), or nil.
+	// spiffe scheme, as grpc-go reads it: a trust domain and a path, no
+	// user name), or nil.
 	SPIFFEID *url.URL
 	// DNSNames are the certificate's DNS SANs.
 	DNSNames []string
@@ -44,8 +45,12 @@ func (id Identity) String() string {
 // verified (the handshake built a chain to a trusted CA: a server with
 // ClientAuth VerifyClientCertIfGiven or RequireAndVerifyClientCert, or any
 // client). Otherwise, including for a client certificate a server requested
-// without verifying it, it returns false. It allocates nothing.
+// without verifying it, or a nil ctx, it returns false. It allocates
+// nothing.
 func PeerIdentity(ctx context.Context) (Identity, bool) {
+	if ctx == nil {
+		return Identity{}, false
+	}
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.AuthInfo == nil {
 		return Identity{}, false
@@ -59,20 +64,33 @@ func PeerIdentity(ctx context.Context) (Identity, bool) {
 
 // IdentityFromState is PeerIdentity for a connection's state (from a
 // *tls.Conn, say): the identity of the verified peer certificate, and true,
-// or false when no chain was verified.
+// or false when no chain was verified or cs is nil.
 func IdentityFromState(cs *tls.ConnectionState) (Identity, bool) {
-	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
+	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
 		return Identity{}, false
 	}
 	leaf := cs.VerifiedChains[0][0]
 	return Identity{SPIFFEID: spiffeID(leaf), DNSNames: leaf.DNSNames, CommonName: leaf.Subject.CommonName, Certificate: leaf}, true
 }
 
-// spiffeID returns the certificate's one spiffe URI SAN, or nil: a SPIFFE
-// SVID has exactly one URI SAN.
+// spiffeID returns the certificate's SPIFFE ID as grpc-go's credentials
+// read it (internal/credentials.SPIFFEIDFromCert), or nil: the one URI SAN
+// (a SPIFFE SVID has exactly one), with the spiffe scheme, in hierarchical
+// form without a user name, with a trust domain of at most 255 bytes and a path,
+// at most 2048 bytes in all.
 func spiffeID(c *x509.Certificate) *url.URL {
-	if len(c.URIs) != 1 || c.URIs[0].Scheme != "spiffe" {
+	if len(c.URIs) != 1 {
 		return nil
 	}
-	return c.URIs[0]
+	u := c.URIs[0]
+	if u == nil || u.Scheme != "spiffe" || u.Opaque != "" || (u.User != nil && u.User.Username() != "") ||
+		u.Host == "" || len(u.Host) > 255 || u.Path == "" {
+		return nil
+	}
+	// Escaping at most triples a byte: only a long ID needs String (which
+	// allocates) to be measured.
+	if raw := len(u.Host) + len(u.Path) + len(u.RawQuery) + len(u.Fragment); len("spiffe://")+3*raw+2 > 2048 && len(u.String()) > 2048 {
+		return nil
+	}
+	return u
 }

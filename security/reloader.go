@@ -81,8 +81,10 @@ type material struct {
 
 // NewReloader reads certFile and keyFile (PEM, as tls.LoadX509KeyPair takes
 // them) and caFile (PEM certificates; empty for none: clients then verify
-// servers against the system roots, servers cannot verify clients). The
-// files must be valid now: an error names the file and what is wrong.
+// servers against the system roots, and servers verify no client: with
+// ClientAuth VerifyClientCertIfGiven or RequireAndVerifyClientCert every
+// client certificate is refused, never checked against the system roots).
+// The files must be valid now: an error names the file and what is wrong.
 func NewReloader(certFile, keyFile, caFile string, opts ...Option) (*Reloader, error) {
 	c := reloaderConfig{interval: DefaultInterval, log: slog.Default()}
 	var errs opterr.List
@@ -240,13 +242,22 @@ func (r *Reloader) ServerTLSConfig(clientAuth tls.ClientAuthType, nextProtos ...
 	}
 }
 
+// noClientCAs is the client CA pool of a server Reloader without a CA file:
+// empty, so that no client certificate verifies. A nil ClientCAs would make
+// crypto/tls verify client certificates against the system roots.
+var noClientCAs = x509.NewCertPool()
+
 func (r *Reloader) serverConfig(clientAuth tls.ClientAuthType, nextProtos []string) *tls.Config {
 	m := r.current()
+	pool := m.pool
+	if pool == nil {
+		pool = noClientCAs
+	}
 	return &tls.Config{
 		MinVersion:   MinVersion,
 		Certificates: []tls.Certificate{*m.cert},
 		ClientAuth:   clientAuth,
-		ClientCAs:    m.pool,
+		ClientCAs:    pool,
 		NextProtos:   nextProtos,
 	}
 }

@@ -15,8 +15,12 @@ import (
 // ctx is done. Otherwise it returns every failure joined: an id that never
 // appeared contributes an error matching ErrNotFound. An empty ids returns an
 // error matching ErrNotFound. f gets ctx, not a Caller.Context: call
-// c.Context(ctx) in f to tie the calls to the session.
+// c.Context(ctx) in f to tie the calls to the session. A nil ctx or f is an
+// error.
 func (m *Manager) Any(ctx context.Context, ids []string, f func(ctx context.Context, id string, c Caller) error) error {
+	if ctx == nil {
+		return errors.New("session: Any: nil context")
+	}
 	if f == nil {
 		return errors.New("session: Any: nil function")
 	}

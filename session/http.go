@@ -25,10 +25,16 @@ const switchingProtocols = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgr
 // error is returned: 426 Upgrade Required (ErrUpgradeRequired) for a request
 // that is not such an upgrade (HTTP/2 included), 400 for ErrBadHandshake, 403
 // for ErrUnauthorized (without the Authorizer's text), 409 for
-// ErrDuplicateID, 503 for ErrClosed and 500 when w cannot be hijacked.
+// ErrDuplicateID, 503 for ErrClosed and 500 when w cannot be hijacked or ctx
+// is nil.
 // Nothing is registered then. ctx bounds the session as in HandleConn;
 // r.Context() is not cancelled by the end of a hijacked connection.
 func (m *Manager) HandleHTTPRequest(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	if ctx == nil {
+		err := errors.New("session: HandleHTTPRequest: nil context")
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return err
+	}
 	if r.ProtoMajor != 1 || r.ProtoMinor < 1 || !hasToken(r.Header["Connection"], "upgrade") ||
 		!strings.EqualFold(strings.TrimSpace(r.Header.Get("Upgrade")), "h2c") {
 		w.Header().Set("Connection", "Upgrade")

@@ -62,21 +62,28 @@ func NewManager(opts ...ManagerOption) (*Manager, error) {
 // once), registers the session, monitors its health, and blocks until the
 // session ends: ctx is done, the connection ends, the health monitor gives up,
 // or the Manager is closed. Then it unregisters the session, closes conn and
-// returns.
+// returns. Deadlines set on conn (for ReadHandshake, say) are cleared first.
 //
 // A rejected handshake closes conn, registers nothing, and returns an error
 // matching ErrBadHandshake, ErrUnauthorized, ErrDuplicateID or ErrClosed.
 // After a session ran, HandleConn returns nil when ctx or the connection
 // ended it, and an error matching ErrHealthCheck or ErrClosed otherwise.
+// A nil conn or ctx is an error (with a nil ctx, conn is closed).
 func (m *Manager) HandleConn(ctx context.Context, conn net.Conn, meta map[string][]string) error {
 	if conn == nil {
 		return errors.New("session: HandleConn: nil connection")
+	}
+	if ctx == nil {
+		conn.Close()
+		return errors.New("session: HandleConn: nil context")
 	}
 	hs, err := m.admit(ctx, meta)
 	if err != nil {
 		conn.Close()
 		return err
 	}
+	// A deadline left from reading the handshake would cut the session.
+	_ = conn.SetDeadline(time.Time{})
 	return m.serve(ctx, hs, conn)
 }
 
@@ -221,7 +228,11 @@ func (m *Manager) unregister(c *caller) {
 // that is ending is not returned. After Close, Get returns an error matching
 // ErrClosed. An id that no handshake could carry (see Handshake.ID) is
 // reported at once, waiting or not. Each waiting Get waits on its id only.
+// A nil ctx is an error.
 func (m *Manager) Get(ctx context.Context, id string, noWait bool) (Caller, error) {
+	if ctx == nil {
+		return nil, errors.New("session: Get: nil context")
+	}
 	if err := checkID(id); err != nil {
 		return nil, fmt.Errorf("%w: id %q: %v", ErrNotFound, id, err)
 	}

@@ -83,7 +83,8 @@ func WriteHandshake(w io.Writer, meta map[string][]string) error {
 // match ErrBadHandshake; read errors (io.ErrUnexpectedEOF for a truncated
 // handshake, a deadline) are wrapped. It allocates no more than the bytes
 // actually received, up to MaxHandshakeSize. r should have a read deadline
-// (net.Conn.SetReadDeadline), or a silent client blocks it for ever.
+// (net.Conn.SetReadDeadline), or a silent client blocks it for ever;
+// Manager.HandleConn clears it.
 func ReadHandshake(r io.Reader) (map[string][]string, error) {
 	var hdr [8]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {

@@ -65,8 +65,12 @@ var errCloseCalled = errors.New("session: Close called")
 // that had them could never match on the daemon's side. ctx is only checked: NewSession
 // fails if it is already done, and does not keep it. The session serves the
 // health service (a new health.Server answering SERVING unless
-// WithHealthServer gives one) and nothing else until Allow is called.
+// WithHealthServer gives one) and nothing else until Allow is called. A nil
+// ctx is an error.
 func NewSession(ctx context.Context, name, sharedKey string, opts ...Option) (*Session, error) {
+	if ctx == nil {
+		return nil, errors.New("session: NewSession: nil context")
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("session: NewSession: %w", err)
 	}
@@ -140,8 +144,11 @@ func (s *Session) handshake() map[string][]string {
 // broke; the dial error, wrapped, when d failed. Run may be called once: a
 // second call returns an error, and a call after Close returns ErrClosed
 // without dialing. When Allow was misused, Run returns that error without
-// dialing.
+// dialing. A nil ctx or d is an error.
 func (s *Session) Run(ctx context.Context, d Dialer) error {
+	if ctx == nil {
+		return errors.New("session: Run: nil context")
+	}
 	if d == nil {
 		return errors.New("session: Run: nil Dialer")
 	}
@@ -211,8 +218,9 @@ func (s *Session) run(ctx context.Context, cancel context.CancelCauseFunc, d Dia
 
 // Close ends the session and releases its server. Before Run it stops the
 // server so that a later Run returns ErrClosed without dialing; during Run it
-// ends Run (closing the connection) and returns once Run has returned; after
-// Run, and on later calls, it does nothing. It returns the error of a misused
+// ends Run (closing the connection) and returns once Run has returned, as
+// does a second Close made while the first is ending Run; after Run it does
+// nothing. It returns the error of a misused
 // Allow, if any, and nil otherwise. Close waits for a Dialer that is still
 // dialing to honour its context. It is safe for concurrent use, also from a
 // handler that the session serves.
@@ -223,11 +231,13 @@ func (s *Session) Close() error {
 	cancel, done := s.cancel, s.done
 	err := errors.Join(s.misuse...)
 	s.mu.Unlock()
-	switch prev {
-	case stateNew:
+	switch {
+	case prev == stateNew:
 		s.srv.Stop()
-	case stateRunning:
+	case prev == stateRunning:
 		cancel(errCloseCalled)
+		<-done
+	case done != nil: // closed during Run by another call: wait for Run too
 		<-done
 	}
 	return err

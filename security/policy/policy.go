@@ -80,8 +80,8 @@ func New(policyJSON string, opts ...Option) (*Policy, error) {
 // once per refresh. Unlike authz.NewFileWatcher it runs no goroutine: the
 // first call after refresh elapsed stats the file, and when it changed reads
 // and parses it before going on, so that call pays for the reload. A file
-// that no longer parses is logged (slog, Warn) and the previous policy stays
-// in force. The file must hold a valid policy now; refresh must be positive.
+// that no longer parses, or can no longer be read (removed, replaced by a
+// directory), is logged (slog, Warn) and the previous policy stays in force. The file must hold a valid policy now; refresh must be positive.
 func NewFile(path string, refresh time.Duration, opts ...Option) (*Policy, error) {
 	if refresh <= 0 {
 		return nil, &opterr.Error{Pkg: "policy", Err: fmt.Errorf("refresh %v is not positive", refresh)}
