@@ -5,7 +5,9 @@
 // error or not at all (the transport silently drops content-type, te,
 // user-agent, host and grpc-* keys; HTTP/2 forbids connection, keep-alive,
 // proxy-connection, transfer-encoding and upgrade, and the call dies with
-// Internal). The helpers here return an error that names the
+// Internal, as it does on net/http-based servers for a content-length that
+// does not match the body; those servers also swallow trailer). The helpers
+// here return an error that names the
 // key and the rule instead, with codes.InvalidArgument when it reaches a caller:
 //
 //	ctx, err := metadata.AppendOutgoing(ctx, "x-request-id", id, "trace-bin", string(raw))

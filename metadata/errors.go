@@ -32,14 +32,16 @@ func (e *Error) GRPCStatus() *status.Status {
 }
 
 const (
-	ruleEmptyKey    = "empty key"
-	ruleKeyCharset  = "contains a character outside [0-9a-z-_.]"
-	ruleReserved    = "reserved for the gRPC transport, which drops or overrides it"
-	rulePseudo      = "pseudo-headers (starting with ':') are set by the transport"
-	ruleValuePrint  = "value contains a byte outside printable ASCII 0x20-0x7E (use a key ending in -bin for binary data)"
-	ruleBinarySuffx = "binary values need a key ending in -bin"
-	ruleConnection  = "connection-specific header, forbidden by HTTP/2 (the call would fail with Internal)"
-	ruleHost        = "dropped by grpc-go servers (HTTP/2 carries the host in :authority: use grpc.WithAuthority or grpc.CallAuthority)"
-	ruleNilMD       = "nil MD (make one with metadata.MD{} or Pairs)"
-	ruleNilContext  = "nil context"
+	ruleEmptyKey      = "empty key"
+	ruleKeyCharset    = "contains a character outside [0-9a-z-_.]"
+	ruleReserved      = "reserved for the gRPC transport, which drops or overrides it"
+	rulePseudo        = "pseudo-headers (starting with ':') are set by the transport"
+	ruleValuePrint    = "value contains a byte outside printable ASCII 0x20-0x7E (use a key ending in -bin for binary data)"
+	ruleBinarySuffx   = "binary values need a key ending in -bin"
+	ruleConnection    = "connection-specific header, forbidden by HTTP/2 (the call would fail with Internal)"
+	ruleContentLength = "frames the HTTP/2 body, which the transport writes (a stream whose body does not match it is reset: Internal)"
+	ruleTrailer       = "declares HTTP trailer fields (net/http-based servers, such as grpc.Server.ServeHTTP, consume it)"
+	ruleHost          = "dropped by grpc-go servers (HTTP/2 carries the host in :authority: use grpc.WithAuthority or grpc.CallAuthority)"
+	ruleNilMD         = "nil MD (make one with metadata.MD{} or Pairs)"
+	ruleNilContext    = "nil context"
 )

@@ -18,15 +18,19 @@ import (
 )
 
 // forbidden are the keys HTTP/2 forbids in a request (RFC 9113 8.2.2: the
-// connection-specific headers) and host, which grpc-go drops.
-var forbidden = []string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"}
+// connection-specific headers), host, which grpc-go drops, content-length,
+// which frames the body (RFC 9113 8.1.1: a request whose DATA does not add up
+// to it is malformed) and trailer, which declares trailer fields and which
+// net/http's HTTP/2 server consumes.
+var forbidden = []string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "content-length", "trailer"}
 
 // TestForbiddenKeysOnTheWire proves, over real loopback TCP servers, what
 // happens to each key when nothing checks it. A grpc-go server resets the
 // stream for connection (RST_STREAM PROTOCOL_ERROR, Internal at the client)
 // and silently drops host; net/http's HTTP/2 server (what grpc.Server.ServeHTTP
 // and many Go proxies run on) answers 400 for all five connection-specific
-// keys, Internal at the client. Then it checks that every helper refuses them
+// keys, resets a stream whose body does not match its content-length and
+// drops trailer: Internal at the client, or the value is lost. Then it checks that every helper refuses them
 // with InvalidArgument before sending.
 func TestForbiddenKeysOnTheWire(t *testing.T) {
 	t.Parallel()
@@ -61,7 +65,11 @@ func TestForbiddenKeysOnTheWire(t *testing.T) {
 	// call sends k raw, as grpc-go's own helpers let it, and reports the
 	// call's error and whether the handler saw the key.
 	call := func(c testpb.TestServiceClient, k string) (error, bool) {
-		ctx := grpcmd.AppendToOutgoingContext(ctxTimeout(t), k, "v")
+		v := "v"
+		if k == "content-length" {
+			v = "0" // what a careless caller might think an empty message is
+		}
+		ctx := grpcmd.AppendToOutgoingContext(ctxTimeout(t), k, v)
 		_, err := c.EmptyCall(ctx, &testpb.Empty{})
 		select {
 		case md := <-rec.got:
@@ -78,6 +86,10 @@ func TestForbiddenKeysOnTheWire(t *testing.T) {
 		case "host":
 			if nerr != nil || nsaw {
 				t.Errorf("raw host on a grpc-go server: err %v, handler saw it %v; want dropped silently (has grpc-go changed?)", nerr, nsaw)
+			}
+		case "trailer":
+			if herr != nil || hsaw {
+				t.Errorf("raw trailer on a net/http server: err %v, handler saw it %v; want dropped silently", herr, hsaw)
 			}
 		case "connection":
 			if status.Code(nerr) != codes.Internal || status.Code(herr) != codes.Internal {

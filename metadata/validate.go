@@ -20,10 +20,14 @@ func IsBinaryKey(key string) bool {
 // the connection-specific headers HTTP/2 forbids (connection, keep-alive,
 // proxy-connection, transfer-encoding, upgrade: a grpc-go server resets the
 // stream for connection, net/http-based servers and proxies answer 400 for
-// all of them, and the call fails with Internal), and not host (grpc-go
-// servers drop it; HTTP/2 carries the host in :authority, set with
-// grpc.WithAuthority or grpc.CallAuthority). Upper-case letters are an error
-// here; Pairs and AppendOutgoing lower-case before they validate.
+// all of them, and the call fails with Internal), not content-length (it
+// frames the body, which the transport writes: net/http-based servers reset a
+// stream whose body does not match it, Internal), not trailer (it declares
+// HTTP trailer fields; net/http-based servers, such as grpc.Server.ServeHTTP,
+// consume it), and not host (grpc-go servers drop it; HTTP/2 carries the host
+// in :authority, set with grpc.WithAuthority or grpc.CallAuthority).
+// Upper-case letters are an error here; Pairs and AppendOutgoing lower-case
+// before they validate.
 func ValidateKey(key string) error {
 	if key == "" {
 		return &Error{Rule: ruleEmptyKey}
@@ -43,6 +47,10 @@ func ValidateKey(key string) error {
 	switch key {
 	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
 		return &Error{Key: key, Rule: ruleConnection}
+	case "content-length":
+		return &Error{Key: key, Rule: ruleContentLength}
+	case "trailer":
+		return &Error{Key: key, Rule: ruleTrailer}
 	case "host":
 		return &Error{Key: key, Rule: ruleHost}
 	}
