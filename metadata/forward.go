@@ -12,16 +12,16 @@ import (
 // carry them downstream. Keys are matched case-insensitively; keys that are
 // absent are skipped, and so are keys ValidateKey rejects (the incoming side
 // carries :authority, content-type and grpc-accept-encoding, which must never
-// be forwarded). Existing outgoing metadata is kept. With no matching key ctx
+// be forwarded); a key listed more than once is forwarded once. Existing outgoing metadata is kept. With no matching key ctx
 // is returned as it is; a nil ctx has no metadata and is returned as it is.
 func Forward(ctx context.Context, keys ...string) context.Context {
 	if ctx == nil || len(keys) == 0 {
 		return ctx
 	}
 	var kv []string
-	for _, k := range keys {
+	for i, k := range keys {
 		k = strings.ToLower(k)
-		if ValidateKey(k) != nil {
+		if ValidateKey(k) != nil || listedBefore(keys[:i], k) {
 			continue
 		}
 		// One key at a time: FromIncomingContext would copy the whole MD.
@@ -35,4 +35,14 @@ func Forward(ctx context.Context, keys ...string) context.Context {
 		return ctx
 	}
 	return metadata.AppendToOutgoingContext(ctx, kv...)
+}
+
+// listedBefore reports whether the lower-case key k matches one of earlier.
+func listedBefore(earlier []string, k string) bool {
+	for _, e := range earlier {
+		if strings.EqualFold(e, k) {
+			return true
+		}
+	}
+	return false
 }
