@@ -2,7 +2,6 @@ package metadata
 
 import (
 	"context"
-	"strings"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -20,7 +19,7 @@ func Forward(ctx context.Context, keys ...string) context.Context {
 	}
 	var kv []string
 	for i, k := range keys {
-		k = strings.ToLower(k)
+		k = lowerASCII(k)
 		if ValidateKey(k) != nil || listedBefore(keys[:i], k) {
 			continue
 		}
@@ -37,12 +36,31 @@ func Forward(ctx context.Context, keys ...string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, kv...)
 }
 
-// listedBefore reports whether the lower-case key k matches one of earlier.
+// listedBefore reports whether the lower-case key k matches one of earlier
+// once that is lower-cased as Forward lower-cases keys (A-Z only).
 func listedBefore(earlier []string, k string) bool {
 	for _, e := range earlier {
-		if strings.EqualFold(e, k) {
+		if len(e) == len(k) && equalFoldASCII(e, k) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalFoldASCII reports whether a and b, of equal length, are equal once
+// A-Z are lower-cased.
+func equalFoldASCII(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
 }

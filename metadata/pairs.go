@@ -3,7 +3,6 @@ package metadata
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -18,7 +17,7 @@ func Pairs(kv ...string) (metadata.MD, error) {
 	}
 	md := make(metadata.MD, len(kv)/2)
 	for i := 0; i < len(kv); i += 2 {
-		k := strings.ToLower(kv[i])
+		k := lowerASCII(kv[i])
 		if err := ValidateKey(k); err != nil {
 			return nil, err
 		}
@@ -44,7 +43,7 @@ func AppendOutgoing(ctx context.Context, kv ...string) (context.Context, error) 
 	lower := make([]string, len(kv))
 	for i := range kv {
 		if i%2 == 0 {
-			lower[i] = strings.ToLower(kv[i])
+			lower[i] = lowerASCII(kv[i])
 		} else {
 			lower[i] = kv[i]
 		}

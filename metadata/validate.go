@@ -14,6 +14,26 @@ func IsBinaryKey(key string) bool {
 	return len(key) > len(binSuffix) && strings.HasSuffix(key, binSuffix)
 }
 
+// lowerASCII lower-cases the letters A-Z of key and leaves every other byte
+// as it is. strings.ToLower (what grpc-go's Pairs uses) would also turn a
+// non-ASCII letter such as the Kelvin sign K (U+212A) into an ASCII one,
+// sending another key than the caller wrote, and would replace invalid UTF-8
+// in the key an error names.
+func lowerASCII(key string) string {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(key)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return key
+}
+
 // ValidateKey reports whether key can be sent as it is: non-empty, only
 // [0-9a-z-_.], not one of the keys the transport reserves (content-type,
 // user-agent, te, grpc-*, and pseudo-headers starting with ':'), not one of
@@ -27,7 +47,8 @@ func IsBinaryKey(key string) bool {
 // consume it), and not host (grpc-go servers drop it; HTTP/2 carries the host
 // in :authority, set with grpc.WithAuthority or grpc.CallAuthority).
 // Upper-case letters are an error here; Pairs and AppendOutgoing lower-case
-// before they validate.
+// A-Z (and only A-Z: any other byte outside the set is an error) before they
+// validate.
 func ValidateKey(key string) error {
 	if key == "" {
 		return &Error{Rule: ruleEmptyKey}

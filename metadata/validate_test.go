@@ -1,6 +1,7 @@
 package metadata_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -174,4 +175,37 @@ func equalMD(a, b grpcmd.MD) bool {
 		}
 	}
 	return true
+}
+
+// TestNonASCIIKeysNotFolded checks that only A-Z are lower-cased: a key with
+// a non-ASCII letter that Unicode lower-cases to ASCII (the Kelvin sign K,
+// U+212A, becomes k) is refused, not sent as another key, and an error names
+// the key's bytes as given.
+func TestNonASCIIKeysNotFolded(t *testing.T) {
+	t.Parallel()
+	const kelvin = "\u212a-id"
+	if md, err := metadata.Pairs(kelvin, "v"); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("Pairs(%q) = %v, %v; want InvalidArgument", kelvin, map[string][]string(md), err)
+	}
+	if _, err := metadata.AppendOutgoing(context.Background(), kelvin, "v"); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("AppendOutgoing(%q) = %v, want InvalidArgument", kelvin, err)
+	}
+	md := grpcmd.MD{}
+	if err := metadata.SetBinary(md, "\u212a-bin", []byte{1}); status.Code(err) != codes.InvalidArgument || len(md) != 0 {
+		t.Errorf("SetBinary(K-bin) = %v, stored %d keys; want InvalidArgument, nothing stored", err, len(md))
+	}
+	var e *metadata.Error
+	if _, err := metadata.Pairs("\xffX", "v"); !errors.As(err, &e) || e.Key != "\xffx" {
+		t.Errorf("Pairs(\"\\xffX\") error = %v, want an *Error with Key \"\\xffx\"", err)
+	}
+	in := grpcmd.NewIncomingContext(context.Background(), grpcmd.MD{"k-id": {"1"}})
+	out, _ := grpcmd.FromOutgoingContext(metadata.Forward(in, kelvin, "k-id"))
+	if got := out["k-id"]; len(got) != 1 || got[0] != "1" {
+		t.Errorf("Forward(%q, \"k-id\") forwarded k-id = %q, want [1]", kelvin, got)
+	}
+	c := metadata.Carrier(grpcmd.MD{})
+	c.Set("\u212aey", "v")
+	if _, ok := c["key"]; ok {
+		t.Errorf("Carrier.Set(\"\\u212aey\") wrote under \"key\"")
+	}
 }
