@@ -38,8 +38,12 @@ func (c Carrier) Keys() []string {
 }
 
 // ForeachKey calls handler for every key and value, and stops at the first
-// error, which it returns.
+// error, which it returns. A nil handler is an *Error ("metadata: nil
+// ForeachKey handler"), whatever the carrier holds.
 func (c Carrier) ForeachKey(handler func(key, val string) error) error {
+	if handler == nil {
+		return &Error{Rule: ruleNilHandler}
+	}
 	for k, vs := range c {
 		for _, v := range vs {
 			if err := handler(k, v); err != nil {

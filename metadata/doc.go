@@ -21,8 +21,9 @@
 // GetBinary) and adapts metadata.MD to OpenTelemetry and OpenTracing propagation
 // (Carrier).
 //
-// No helper panics: a nil MD or a nil context is an error where the helper
-// returns one (SetBinary, AppendOutgoing) and otherwise reads as empty
+// No helper panics: a nil MD, a nil context or a nil handler is an error
+// where the helper returns one (SetBinary, AppendOutgoing,
+// Carrier.ForeachKey) and otherwise reads as empty
 // (GetBinary, First, Incoming, IncomingBinary, Forward, Redact, HeaderSize,
 // Validate) or, for Carrier.Set, writes nothing.
 //

@@ -44,4 +44,5 @@ const (
 	ruleHost          = "dropped by grpc-go servers (HTTP/2 carries the host in :authority: use grpc.WithAuthority or grpc.CallAuthority)"
 	ruleNilMD         = "nil MD (make one with metadata.MD{} or Pairs)"
 	ruleNilContext    = "nil context"
+	ruleNilHandler    = "nil ForeachKey handler"
 )

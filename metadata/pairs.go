@@ -10,7 +10,9 @@ import (
 // Pairs returns an MD from alternating keys and values, like grpc-go's
 // metadata.Pairs, but returns an *Error instead of panicking on an odd count,
 // and validates every key and value. Keys are lower-cased first, as grpc-go
-// does; repeated keys collect their values in order.
+// does, but A-Z only: grpc-go's strings.ToLower also turns some non-ASCII
+// letters into ASCII ones (the Kelvin sign into k), which here stay and are
+// refused. Repeated keys collect their values in order.
 func Pairs(kv ...string) (metadata.MD, error) {
 	if len(kv)%2 == 1 {
 		return nil, &Error{Rule: "odd number of key/value arguments (" + strconv.Itoa(len(kv)) + ")"}
