@@ -2,13 +2,21 @@
 //
 // grpc-go's metadata.Pairs panics on an odd argument count, and a key with an
 // upper-case letter or a reserved name is only caught on send, as an Internal
-// error or not at all (the transport silently drops content-type, te,
-// user-agent, host and grpc-* keys; HTTP/2 forbids connection, keep-alive,
-// proxy-connection, transfer-encoding and upgrade, and the call dies with
-// Internal, as it does on net/http-based servers for a content-length that
-// does not match the body; those servers also swallow trailer). The helpers
-// here return an error that names the
-// key and the rule instead, with codes.InvalidArgument when it reaches a caller:
+// error, or not at all:
+//
+//   - the transport silently drops content-type, te, user-agent,
+//     grpc-timeout, grpc-encoding, grpc-status, grpc-message and
+//     grpc-message-type, and grpc-go servers drop host;
+//   - other grpc-* keys are sent, but the gRPC protocol reserves the prefix
+//     for gRPC itself and peers read them as their own;
+//   - HTTP/2 forbids connection, keep-alive, proxy-connection,
+//     transfer-encoding and upgrade: the call dies with Internal;
+//   - net/http-based servers (grpc.Server.ServeHTTP, many proxies) reset a
+//     stream whose body does not match a content-length (Internal) and
+//     swallow trailer.
+//
+// The helpers here return an error that names the key and the rule instead,
+// with codes.InvalidArgument when it reaches a caller:
 //
 //	ctx, err := metadata.AppendOutgoing(ctx, "x-request-id", id, "trace-bin", string(raw))
 //	if err != nil {

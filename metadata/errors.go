@@ -35,6 +35,7 @@ const (
 	ruleEmptyKey      = "empty key"
 	ruleKeyCharset    = "contains a character outside [0-9a-z-_.]"
 	ruleReserved      = "reserved for the gRPC transport, which drops or overrides it"
+	ruleGRPCPrefix    = "the grpc- prefix is reserved for gRPC itself (grpc-go sends the key, but gRPC peers read it as their own)"
 	rulePseudo        = "pseudo-headers (starting with ':') are set by the transport"
 	ruleValuePrint    = "value contains a byte outside printable ASCII 0x20-0x7E (use a key ending in -bin for binary data)"
 	ruleBinarySuffx   = "binary values need a key ending in -bin"

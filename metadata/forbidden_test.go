@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -14,6 +15,7 @@ import (
 	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/grpckit/grpckit/internal/testsrv"
 	"github.com/grpckit/grpckit/metadata"
 )
 
@@ -119,6 +121,45 @@ func TestForbiddenKeysOnTheWire(t *testing.T) {
 		if out := metadata.Forward(in, k); out != in {
 			md, _ := grpcmd.FromOutgoingContext(out)
 			t.Errorf("Forward(%q) forwarded it: %v", k, md)
+		}
+	}
+}
+
+// TestReservedKeysOnTheWire sends each reserved key raw through a real grpc-go
+// client and server and checks that the error the helpers give tells the
+// truth about it: "drops or overrides" only for the keys the transport
+// really drops (the handler never sees them), and the grpc- prefix rule for
+// the grpc-* keys grpc-go passes through, which the gRPC protocol reserves
+// for gRPC itself (grpc-previous-rpc-attempts and grpc-retry-pushback-ms
+// drive grpc-go's retries; grpc-trace-bin and grpc-tags-bin were OpenCensus').
+func TestReservedKeysOnTheWire(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{got: make(chan grpcmd.MD, 1)}
+	s := testsrv.Start(t, testsrv.WithService(rec))
+	for _, k := range []string{
+		"content-type", "user-agent", "te", "grpc-timeout", "grpc-encoding", "grpc-status", "grpc-message",
+		"grpc-message-type", "grpc-accept-encoding", "grpc-previous-rpc-attempts", "grpc-retry-pushback-ms",
+		"grpc-trace-bin", "grpc-tags-bin", "grpc-status-details-bin", "grpc-x",
+	} {
+		ctx := grpcmd.AppendToOutgoingContext(ctxTimeout(t), k, "1")
+		if _, err := s.Client.EmptyCall(ctx, &testpb.Empty{}); err != nil {
+			t.Fatalf("raw %q: %v", k, err)
+		}
+		md := <-rec.got
+		arrived := false
+		for _, v := range md[k] {
+			arrived = arrived || v == "1"
+		}
+		err := metadata.ValidateKey(k)
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("ValidateKey(%q) = %v, want InvalidArgument", k, err)
+			continue
+		}
+		if says := strings.Contains(err.Error(), "drops or overrides"); says == arrived {
+			t.Errorf("ValidateKey(%q) = %q, but the value sent raw arrived: %v", k, err, arrived)
+		}
+		if strings.HasPrefix(k, "grpc-") && arrived && !strings.Contains(err.Error(), "grpc- prefix") {
+			t.Errorf("ValidateKey(%q) = %q, want the grpc- prefix rule", k, err)
 		}
 	}
 }

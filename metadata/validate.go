@@ -35,8 +35,14 @@ func lowerASCII(key string) string {
 }
 
 // ValidateKey reports whether key can be sent as it is: non-empty, only
-// [0-9a-z-_.], not one of the keys the transport reserves (content-type,
-// user-agent, te, grpc-*, and pseudo-headers starting with ':'), not one of
+// [0-9a-z-_.], not one of the keys the transport drops and sets itself
+// (content-type, user-agent, te, grpc-timeout, grpc-encoding, grpc-status,
+// grpc-message, grpc-message-type, and pseudo-headers starting with ':'), not
+// any other grpc-* key (the gRPC protocol reserves the prefix for gRPC
+// itself: grpc-go sends such keys, but they mean something to gRPC peers, as
+// grpc-previous-rpc-attempts and grpc-retry-pushback-ms do to its retries; a
+// server that means to send grpc-retry-pushback-ms in a trailer builds it
+// with grpc-go's metadata.Pairs), not one of
 // the connection-specific headers HTTP/2 forbids (connection, keep-alive,
 // proxy-connection, transfer-encoding, upgrade: a grpc-go server resets the
 // stream for connection, net/http-based servers and proxies answer 400 for
@@ -64,6 +70,9 @@ func ValidateKey(key string) error {
 	}
 	if isReserved(key) {
 		return &Error{Key: key, Rule: ruleReserved}
+	}
+	if strings.HasPrefix(key, "grpc-") {
+		return &Error{Key: key, Rule: ruleGRPCPrefix}
 	}
 	switch key {
 	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
@@ -118,10 +127,13 @@ func Validate(md metadata.MD) error {
 	return bad
 }
 
+// isReserved reports whether grpc-go's transport drops key from the metadata
+// it sends (internal/transport.isReservedHeader, pseudo-headers aside).
 func isReserved(key string) bool {
 	switch key {
-	case "content-type", "user-agent", "te":
+	case "content-type", "user-agent", "te",
+		"grpc-timeout", "grpc-encoding", "grpc-status", "grpc-message", "grpc-message-type":
 		return true
 	}
-	return strings.HasPrefix(key, "grpc-")
+	return false
 }
