@@ -5,11 +5,15 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
 	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/grpckit/grpckit/internal/testsrv"
 	"github.com/grpckit/grpckit/metadata"
 )
 
@@ -207,5 +211,39 @@ func TestNonASCIIKeysNotFolded(t *testing.T) {
 	c.Set("\u212aey", "v")
 	if _, ok := c["key"]; ok {
 		t.Errorf("Carrier.Set(\"\\u212aey\") wrote under \"key\"")
+	}
+}
+
+// TestHeaderSizeLimits checks what HeaderWarnSize's doc says a user gets: a
+// default grpc-go server accepts metadata well above 8 KiB, and one built
+// with grpc.MaxHeaderListSize(HeaderWarnSize) makes the client fail a call
+// whose HeaderSize exceeds it with Internal before sending, while metadata
+// that leaves 512 bytes for grpc-go's own headers passes.
+func TestHeaderSizeLimits(t *testing.T) {
+	t.Parallel()
+	sized := func(n int) grpcmd.MD {
+		md := grpcmd.MD{"x-big": {strings.Repeat("v", n-len("x-big")-32)}}
+		if got := metadata.HeaderSize(md); got != n {
+			t.Fatalf("HeaderSize = %d, want %d", got, n)
+		}
+		return md
+	}
+	call := func(s *testsrv.Server, md grpcmd.MD) error {
+		ctx, cancel := context.WithTimeout(grpcmd.NewOutgoingContext(context.Background(), md), 10*time.Second)
+		defer cancel()
+		_, err := s.Client.EmptyCall(ctx, &testpb.Empty{})
+		return err
+	}
+	def := testsrv.Start(t)
+	if err := call(def, sized(4*metadata.HeaderWarnSize)); err != nil {
+		t.Errorf("default server, 32 KiB of metadata: %v, want accepted", err)
+	}
+	limited := testsrv.Start(t, testsrv.WithServerOptions(grpc.MaxHeaderListSize(metadata.HeaderWarnSize)))
+	if err := call(limited, sized(metadata.HeaderWarnSize-512)); err != nil {
+		t.Errorf("limited server, HeaderSize = limit-512: %v, want accepted", err)
+	}
+	err := call(limited, sized(metadata.HeaderWarnSize+1))
+	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "header list size") {
+		t.Errorf("limited server, HeaderSize = limit+1: %v, want Internal about the header list size", err)
 	}
 }
