@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -20,6 +21,11 @@ var ErrTooLarge = errors.New("compress: zstd frame needs a window above the deco
 // WithMaxRecvMsgSize says: 8 MiB, what RFC 8878 asks every decoder to support
 // and klauspost/compress/zstd's encoder uses by default.
 const MinDecoderWindow = 8 << 20
+
+// maxFrameWindow is the largest window a zstd frame can declare, (1<<41) +
+// 7*(1<<38) bytes (about 3.75 TB, RFC 8878), and the largest bound
+// klauspost/compress/zstd's decoder takes.
+const maxFrameWindow = 1<<41 + 7<<38
 
 // maxFill bounds the zeros a refused frame yields when the reader's consumer
 // applies no limit of its own (see NewZstd).
@@ -74,7 +80,9 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 	if err := cfg.validate(Zstd, 1, 22); err != nil {
 		return nil, err
 	}
-	bound := uint64(max(cfg.maxRecv, MinDecoderWindow))
+	// A limit above the largest window the format allows (math.MaxInt, say)
+	// bounds nothing more, and klauspost refuses such a bound.
+	bound := min(uint64(max(cfg.maxRecv, MinDecoderWindow)), maxFrameWindow)
 	c := &zstdCompressor{
 		encOpts: []zstd.EOption{
 			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(cfg.level)),
@@ -88,7 +96,7 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 			zstd.WithZeroFrames(true),
 		},
 		bound: int64(bound),
-		fill:  int64(max(cfg.maxRecv, maxFill)) + 1,
+		fill:  min(int64(max(cfg.maxRecv, maxFill)), math.MaxInt64-1) + 1,
 		decOpts: []zstd.DOption{
 			zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderMaxWindow(bound),
@@ -111,6 +119,13 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 		return nil, err
 	}
 	c.writers.Put(z)
+	// And one decoder, which checks the decoder options: a compressor that
+	// could not decode would fail every message grpc-go hands it.
+	d, err := c.readers.newDecoder()
+	if err != nil {
+		return nil, err
+	}
+	c.readers.pool.Put(&pooledReader{p: &c.readers, d: d})
 	return c, nil
 }
 
