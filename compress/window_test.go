@@ -193,3 +193,34 @@ func TestZstdUnboundedReceiveLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestZstdBlockAboveOwnWindow pins what ErrTooLarge's doc says of a
+// malformed frame: a single-segment frame declaring 100 bytes of content
+// (a 1 KiB window) followed by a 128 KiB block ends like a refused window,
+// with ErrTooLarge after the filler, allocating next to nothing.
+func TestZstdBlockAboveOwnWindow(t *testing.T) {
+	t.Parallel()
+	c, err := compress.NewZstd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := append([]byte{0x28, 0xb5, 0x2f, 0xfd, 0xe0}, binary.LittleEndian.AppendUint64(nil, 100)...)
+	h := uint32(128<<10)<<3 | 1 // last raw block of 128 KiB
+	b = append(append(b, byte(h), byte(h>>8), byte(h>>16)), records(128<<10)...)
+	var n int64
+	alloc, _ := measure(func() {
+		r, derr := c.Decompress(bytes.NewReader(b))
+		if derr != nil {
+			err = derr
+			return
+		}
+		n, err = io.Copy(io.Discard, r)
+		_ = r.(io.Closer).Close()
+	})
+	if !errors.Is(err, compress.ErrTooLarge) || n != 256<<20+1 {
+		t.Errorf("block above its frame's window: %d bytes, %v; want %d zero bytes, then ErrTooLarge", n, err, 256<<20+1)
+	}
+	if alloc >= 1<<20 {
+		t.Errorf("block above its frame's window: allocated %d bytes, want under 1 MiB", alloc)
+	}
+}

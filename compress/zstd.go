@@ -15,6 +15,9 @@ import (
 // single-segment frame, a content size) above the decoder's bound,
 // max(MinDecoderWindow, WithMaxRecvMsgSize), which the decoder refuses to
 // allocate. errors.Is finds it in the error a zstd reader returns.
+// klauspost/compress/zstd reports a malformed frame whose block is larger
+// than the frame's own (small) window with the same error as a refused
+// window, so such a frame ends with ErrTooLarge too.
 var ErrTooLarge = errors.New("compress: zstd frame needs a window above the decoder's bound")
 
 // MinDecoderWindow is the largest zstd window every decoder accepts, whatever
@@ -64,7 +67,10 @@ const maxFill = 256 << 20
 // limit, and turns any read error into codes.Internal, so the reader reports
 // an oversized message instead: it yields zero bytes until its consumer stops
 // reading, and then an error wrapping ErrTooLarge that names the bound and
-// how to raise it. grpc-go stops one byte past its receive limit and answers
+// how to raise it (a malformed frame with a block larger than its own window,
+// such as a single-segment frame whose content exceeds its declared size,
+// gets the same answer: the library does not tell the two apart). grpc-go
+// stops one byte past its receive limit and answers
 // codes.ResourceExhausted ("grpc: received message after decompression larger
 // than max N", N being the call's actual limit): the filler costs what a
 // legitimate message of that size would. A consumer without a limit gets at
