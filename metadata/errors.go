@@ -11,8 +11,9 @@ import (
 // to a status with codes.InvalidArgument (status.Code and status.FromError see
 // it), so an interceptor can return it as it is.
 type Error struct {
-	// Key is the offending key, lower-cased as grpc-go would send it; empty
-	// when the problem is the argument count.
+	// Key is the offending key, with A-Z lower-cased as grpc-go would send
+	// it; empty for an empty key and when the problem is not a key (the
+	// argument count, a nil MD, context or handler).
 	Key string
 	// Rule says what is wrong.
 	Rule string
