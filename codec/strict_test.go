@@ -33,11 +33,21 @@ func TestSupported(t *testing.T) {
 		t.Errorf("Register did not register %q with grpc-go", registeredName)
 	}
 	codec.Register(nil)                                    // must not panic
+	codec.Register((*ptrCodec)(nil))                       // a typed nil: must not panic either
 	codec.Register(namedCodec{CodecV2: codec.FastProto()}) // empty name: ignored
 	if got := codec.Supported(); !slices.Equal(got, want) {
 		t.Errorf("Supported() after Register(nil) and an empty name = %q, want %q", got, want)
 	}
 }
+
+// ptrCodec is a codec with pointer methods, whose typed nil a careless
+// caller may pass to Register.
+type ptrCodec struct {
+	encoding.CodecV2
+	name string
+}
+
+func (c *ptrCodec) Name() string { return c.name }
 
 // Unregistered codecs: the client forces them, so the server sees their
 // subtype but has no codec for it.
