@@ -176,6 +176,10 @@ func TestCheck(t *testing.T) {
 			}
 		}
 	}
+	var nilCtx context.Context // a careless caller's
+	if err := codec.Check(nilCtx); err != nil {
+		t.Errorf("Check(nil context) = %v, want nil (no content-type: proto)", err)
+	}
 	if ctx, err := codec.StrictTapHandle(context.Background(), nil); err != nil || ctx == nil {
 		t.Errorf("StrictTapHandle(nil info) = %v, %v; want the context, nil", ctx, err)
 	}
