@@ -11,8 +11,12 @@ import (
 // carry them downstream. Keys are matched case-insensitively; keys that are
 // absent are skipped, and so are keys ValidateKey rejects (the incoming side
 // carries :authority, content-type and grpc-accept-encoding, which must never
-// be forwarded); a key listed more than once is forwarded once. Existing outgoing metadata is kept. With no matching key ctx
-// is returned as it is; a nil ctx has no metadata and is returned as it is.
+// be forwarded); a key listed more than once is forwarded once. Values that
+// ValidateValue rejects are skipped too: a grpc-go server accepts a tab or
+// UTF-8 bytes from a peer that is not grpc-go, but a grpc-go client refuses
+// to send them on. Existing outgoing metadata is kept. With no matching key
+// ctx is returned as it is; a nil ctx has no metadata and is returned as it
+// is.
 func Forward(ctx context.Context, keys ...string) context.Context {
 	if ctx == nil || len(keys) == 0 {
 		return ctx
