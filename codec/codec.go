@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"google.golang.org/grpc/encoding"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // Content-subtype names of the codecs in this package. They are lower case,
@@ -33,10 +35,10 @@ var known = struct {
 // Like encoding.RegisterCodecV2, Register must only be called at
 // initialization time (in an init function or before any server or client is
 // created), and a later registration under the same name replaces an earlier
-// one. Register does nothing when c is nil or its name is empty; grpc-go would
-// panic on both.
+// one. Register does nothing when c is nil (also a typed nil pointer, whose
+// Name could not be asked) or its name is empty; grpc-go would panic on both.
 func Register(c encoding.CodecV2) {
-	if c == nil || c.Name() == "" {
+	if opterr.IsNil(c) || c.Name() == "" {
 		return
 	}
 	encoding.RegisterCodecV2(c)

@@ -48,9 +48,13 @@ func StrictTapHandle(ctx context.Context, info *tap.Info) (context.Context, erro
 // (a server handler's or interceptor's context) has a registered codec, and an
 // Unimplemented status error naming the supported subtypes otherwise. A
 // context without a content-type, such as one not from a grpc-go server, is
-// treated as proto and passes. Check allocates once (grpc-go copies the
-// metadata value out of the context) and is safe for concurrent use.
+// treated as proto and passes; so does a nil ctx. Check allocates once
+// (grpc-go copies the metadata value out of the context) and is safe for
+// concurrent use.
 func Check(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
 	return checkContentType(metadata.ValueFromIncomingContext(ctx, contentTypeKey))
 }
 

@@ -33,11 +33,21 @@ func TestSupported(t *testing.T) {
 		t.Errorf("Register did not register %q with grpc-go", registeredName)
 	}
 	codec.Register(nil)                                    // must not panic
+	codec.Register((*ptrCodec)(nil))                       // a typed nil: must not panic either
 	codec.Register(namedCodec{CodecV2: codec.FastProto()}) // empty name: ignored
 	if got := codec.Supported(); !slices.Equal(got, want) {
 		t.Errorf("Supported() after Register(nil) and an empty name = %q, want %q", got, want)
 	}
 }
+
+// ptrCodec is a codec with pointer methods, whose typed nil a careless
+// caller may pass to Register.
+type ptrCodec struct {
+	encoding.CodecV2
+	name string
+}
+
+func (c *ptrCodec) Name() string { return c.name }
 
 // Unregistered codecs: the client forces them, so the server sees their
 // subtype but has no codec for it.
@@ -165,6 +175,10 @@ func TestCheck(t *testing.T) {
 				t.Errorf("%s: %s = %v, want Unimplemented containing %q", tt.name, fn, err, tt.wantErr)
 			}
 		}
+	}
+	var nilCtx context.Context // a careless caller's
+	if err := codec.Check(nilCtx); err != nil {
+		t.Errorf("Check(nil context) = %v, want nil (no content-type: proto)", err)
 	}
 	if ctx, err := codec.StrictTapHandle(context.Background(), nil); err != nil || ctx == nil {
 		t.Errorf("StrictTapHandle(nil info) = %v, %v; want the context, nil", ctx, err)

@@ -36,7 +36,9 @@ const DefaultMinSize = 1024
 //
 // The client side has no such negotiation: a client picks its request
 // algorithm with grpc.UseCompressor (callopt.CompressAbove adds the size
-// threshold). An Adaptive is immutable and safe for concurrent use.
+// threshold). An Adaptive is immutable and safe for concurrent use. The
+// interceptors of a nil *Adaptive (what ignoring NewAdaptive's error leaves)
+// choose nothing: grpc-go's default stands.
 type Adaptive struct {
 	minSize int
 	prefs   []string
@@ -155,7 +157,7 @@ type sendCompressor interface{ SendCompress() string }
 // mean the headers are already out; its default then stands.
 func (a *Adaptive) choose(ctx context.Context, msg any) {
 	m, ok := msg.(proto.Message)
-	if !ok {
+	if !ok || a == nil {
 		return
 	}
 	current, known := "", false

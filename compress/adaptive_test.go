@@ -211,3 +211,26 @@ func TestWithPreferenceCopies(t *testing.T) {
 		t.Errorf("NewAdaptive after the caller changed its slice: %v, want nil", err)
 	}
 }
+
+// TestAdaptiveNil runs calls through the interceptors of a nil *Adaptive, what
+// a caller gets from ignoring NewAdaptive's error: they must leave the
+// compression to grpc-go rather than panic in the server.
+func TestAdaptiveNil(t *testing.T) {
+	t.Parallel()
+	var a *compress.Adaptive
+	s := testsrv.Start(t, testsrv.WithServerOptions(
+		grpc.ChainUnaryInterceptor(a.UnaryServerInterceptor()),
+		grpc.ChainStreamInterceptor(a.StreamServerInterceptor())))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.Client.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: 2048}, grpc.UseCompressor(compress.Zstd)); err != nil {
+		t.Errorf("UnaryCall through a nil Adaptive: %v", err)
+	}
+	stream, err := s.Client.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 2048}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Errorf("stream through a nil Adaptive: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zstd"
 	"google.golang.org/grpc/encoding"
+	grpcgzip "google.golang.org/grpc/encoding/gzip"
 
 	"github.com/grpckit/grpckit/compress"
 )
@@ -431,4 +432,17 @@ func TestOptions(t *testing.T) {
 			t.Errorf("%s: got a compressor with the error", tc.name)
 		}
 	}
+}
+
+// TestGRPCGzipSetLevelPanics pins what the package doc warns of: grpc-go's
+// gzip.SetLevel type-asserts the registered "gzip" to its own type, so it
+// panics once grpckit's gzip is registered.
+func TestGRPCGzipSetLevelPanics(t *testing.T) {
+	t.Parallel()
+	defer func() {
+		if recover() == nil {
+			t.Error("grpc-go's gzip.SetLevel did not panic with grpckit's gzip registered; update the package doc (has grpc-go changed?)")
+		}
+	}()
+	_ = grpcgzip.SetLevel(5)
 }

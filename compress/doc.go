@@ -35,6 +35,11 @@
 //		encoding.RegisterCompressor(c)
 //	}
 //
+// grpc-go's google.golang.org/grpc/encoding/gzip.SetLevel panics once this
+// package is imported: it type-asserts the compressor registered as "gzip" to
+// grpc-go's own type. Set the gzip level with NewGzip(WithLevel(n)) and
+// register the result as above instead.
+//
 // Writers and decoders are pooled and returned on Close (grpc-go closes a
 // decompressing reader exactly once), never by a finalizer. grpc-go bounds a
 // decompressed message by its receive limit but not the memory a decoder

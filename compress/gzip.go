@@ -18,6 +18,10 @@ import (
 // The reader implements io.Closer; Close returns it to the pool. The result
 // is safe for concurrent use. A writer or reader it returns must not be used
 // after Close.
+//
+// The package registers one under "gzip" in place of grpc-go's, so grpc-go's
+// gzip.SetLevel, which expects its own type there, panics: pass WithLevel
+// here instead.
 func NewGzip(opts ...Option) (encoding.Compressor, error) {
 	cfg := newConfig("NewGzip", gzip.DefaultCompression, opts)
 	if err := cfg.validate(Gzip, gzip.StatelessCompression, gzip.BestCompression); err != nil {

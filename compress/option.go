@@ -51,7 +51,9 @@ func WithLevel(level int) Option {
 // before its window is allocated and read as an oversized message, so
 // grpc-go answers codes.ResourceExhausted (see NewZstd). Windows up to 8 MiB
 // are accepted whatever n is. Raise n when peers send frames with larger
-// windows and the receive limit allows such messages. n must be at least 1.
+// windows and the receive limit allows such messages. n must be at least 1;
+// an n above the largest window the zstd format allows (about 3.75 TB, e.g.
+// math.MaxInt for "no limit") leaves windows bounded by the format only.
 //
 // gzip and snappy decoders use constant memory (a 32 KiB window and 64 KiB
 // chunks), so NewGzip and NewSnappy reject this option.

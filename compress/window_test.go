@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"math/bits"
 	"runtime"
 	"strings"
@@ -155,5 +156,71 @@ func TestZstdWindowBound(t *testing.T) {
 		"compress.WithMaxRecvMsgSize(n): zstd: window size exceeded"
 	if !errors.Is(err, compress.ErrTooLarge) || err.Error() != want || n != 256<<20+1 {
 		t.Errorf("16 MiB window, 1 MiB receive limit: %d bytes, %v; want %d zero bytes and\n%s", n, err, 256<<20+1, want)
+	}
+}
+
+// TestZstdUnboundedReceiveLimit builds zstd compressors for the receive
+// limits users give grpc-go when they mean "no limit". Each must decode
+// ordinary frames and a frame declaring a 16 MiB window; with
+// math.MaxInt every Decompress used to fail (klauspost refuses a window
+// bound above the format's maximum), which grpc-go answers with Internal.
+func TestZstdUnboundedReceiveLimit(t *testing.T) {
+	t.Parallel()
+	in := records(64 << 10)
+	// 64 KiB as raw blocks after a header declaring a 16 MiB window.
+	big := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 14 << 3}
+	for rest := in; len(rest) > 0; {
+		n := min(len(rest), 32<<10)
+		h := uint32(n) << 3
+		if n == len(rest) {
+			h |= 1
+		}
+		big = append(append(big, byte(h), byte(h>>8), byte(h>>16)), rest[:n]...)
+		rest = rest[n:]
+	}
+	for _, limit := range []int{math.MaxInt32, 1 << 40, math.MaxInt} {
+		c, err := compress.NewZstd(compress.WithMaxRecvMsgSize(limit))
+		if err != nil {
+			t.Errorf("NewZstd(WithMaxRecvMsgSize(%d)): %v", limit, err)
+			continue
+		}
+		got, err := decompressBytes(c, compressBytes(t, c, in, 1<<20))
+		if err != nil || !bytes.Equal(got, in) {
+			t.Errorf("limit %d: round trip = %d bytes, %v; want the input", limit, len(got), err)
+		}
+		if got, err := decompressBytes(c, big); err != nil || !bytes.Equal(got, in) {
+			t.Errorf("limit %d: 16 MiB-window frame = %d bytes, %v; want the input", limit, len(got), err)
+		}
+	}
+}
+
+// TestZstdBlockAboveOwnWindow pins what ErrTooLarge's doc says of a
+// malformed frame: a single-segment frame declaring 100 bytes of content
+// (a 1 KiB window) followed by a 128 KiB block ends like a refused window,
+// with ErrTooLarge after the filler, allocating next to nothing.
+func TestZstdBlockAboveOwnWindow(t *testing.T) {
+	// Not parallel: measure counts the whole process's allocations.
+	c, err := compress.NewZstd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := append([]byte{0x28, 0xb5, 0x2f, 0xfd, 0xe0}, binary.LittleEndian.AppendUint64(nil, 100)...)
+	h := uint32(128<<10)<<3 | 1 // last raw block of 128 KiB
+	b = append(append(b, byte(h), byte(h>>8), byte(h>>16)), records(128<<10)...)
+	var n int64
+	alloc, _ := measure(func() {
+		r, derr := c.Decompress(bytes.NewReader(b))
+		if derr != nil {
+			err = derr
+			return
+		}
+		n, err = io.Copy(io.Discard, r)
+		_ = r.(io.Closer).Close()
+	})
+	if !errors.Is(err, compress.ErrTooLarge) || n != 256<<20+1 {
+		t.Errorf("block above its frame's window: %d bytes, %v; want %d zero bytes, then ErrTooLarge", n, err, 256<<20+1)
+	}
+	if alloc >= 1<<20 {
+		t.Errorf("block above its frame's window: allocated %d bytes, want under 1 MiB", alloc)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -14,12 +15,20 @@ import (
 // single-segment frame, a content size) above the decoder's bound,
 // max(MinDecoderWindow, WithMaxRecvMsgSize), which the decoder refuses to
 // allocate. errors.Is finds it in the error a zstd reader returns.
+// klauspost/compress/zstd reports a malformed frame whose block is larger
+// than the frame's own (small) window with the same error as a refused
+// window, so such a frame ends with ErrTooLarge too.
 var ErrTooLarge = errors.New("compress: zstd frame needs a window above the decoder's bound")
 
 // MinDecoderWindow is the largest zstd window every decoder accepts, whatever
 // WithMaxRecvMsgSize says: 8 MiB, what RFC 8878 asks every decoder to support
 // and klauspost/compress/zstd's encoder uses by default.
 const MinDecoderWindow = 8 << 20
+
+// maxFrameWindow is the largest window a zstd frame can declare, (1<<41) +
+// 7*(1<<38) bytes (about 3.75 TB, RFC 8878), and the largest bound
+// klauspost/compress/zstd's decoder takes.
+const maxFrameWindow = 1<<41 + 7<<38
 
 // maxFill bounds the zeros a refused frame yields when the reader's consumer
 // applies no limit of its own (see NewZstd).
@@ -58,7 +67,10 @@ const maxFill = 256 << 20
 // limit, and turns any read error into codes.Internal, so the reader reports
 // an oversized message instead: it yields zero bytes until its consumer stops
 // reading, and then an error wrapping ErrTooLarge that names the bound and
-// how to raise it. grpc-go stops one byte past its receive limit and answers
+// how to raise it (a malformed frame with a block larger than its own window,
+// such as a single-segment frame whose content exceeds its declared size,
+// gets the same answer: the library does not tell the two apart). grpc-go
+// stops one byte past its receive limit and answers
 // codes.ResourceExhausted ("grpc: received message after decompression larger
 // than max N", N being the call's actual limit): the filler costs what a
 // legitimate message of that size would. A consumer without a limit gets at
@@ -74,7 +86,9 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 	if err := cfg.validate(Zstd, 1, 22); err != nil {
 		return nil, err
 	}
-	bound := uint64(max(cfg.maxRecv, MinDecoderWindow))
+	// A limit above the largest window the format allows (math.MaxInt, say)
+	// bounds nothing more, and klauspost refuses such a bound.
+	bound := min(uint64(max(cfg.maxRecv, MinDecoderWindow)), maxFrameWindow)
 	c := &zstdCompressor{
 		encOpts: []zstd.EOption{
 			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(cfg.level)),
@@ -88,7 +102,7 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 			zstd.WithZeroFrames(true),
 		},
 		bound: int64(bound),
-		fill:  int64(max(cfg.maxRecv, maxFill)) + 1,
+		fill:  min(int64(max(cfg.maxRecv, maxFill)), math.MaxInt64-1) + 1,
 		decOpts: []zstd.DOption{
 			zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderMaxWindow(bound),
@@ -111,6 +125,13 @@ func NewZstd(opts ...Option) (encoding.Compressor, error) {
 		return nil, err
 	}
 	c.writers.Put(z)
+	// And one decoder, which checks the decoder options: a compressor that
+	// could not decode would fail every message grpc-go hands it.
+	d, err := c.readers.newDecoder()
+	if err != nil {
+		return nil, err
+	}
+	c.readers.pool.Put(&pooledReader{p: &c.readers, d: d})
 	return c, nil
 }
 

@@ -14,7 +14,7 @@ import (
 // to: SetBinary then returns an *Error ("metadata: nil MD ...") and stores
 // nothing.
 func SetBinary(md metadata.MD, key string, b []byte) error {
-	key = strings.ToLower(key)
+	key = lowerASCII(key)
 	if err := ValidateKey(key); err != nil {
 		return err
 	}

@@ -1,21 +1,17 @@
 package metadata
 
-import (
-	"strings"
-
-	"google.golang.org/grpc/metadata"
-)
+import "google.golang.org/grpc/metadata"
 
 // Carrier adapts a metadata.MD for trace propagation. It implements
 // OpenTelemetry's propagation.TextMapCarrier (Get, Set, Keys) and
 // OpenTracing's TextMapWriter and TextMapReader (Set, ForeachKey). Keys are
-// lower-cased, as HTTP/2 requires. Set replaces earlier values of the key.
+// lower-cased (A-Z only), as HTTP/2 requires. Set replaces earlier values of the key.
 // A Carrier is not safe for concurrent use; neither is the MD under it.
 type Carrier metadata.MD
 
 // Get returns the first value of key, or "".
 func (c Carrier) Get(key string) string {
-	vs := metadata.MD(c).Get(key)
+	vs := c[lowerASCII(key)]
 	if len(vs) == 0 {
 		return ""
 	}
@@ -29,7 +25,7 @@ func (c Carrier) Set(key, value string) {
 	if c == nil {
 		return
 	}
-	c[strings.ToLower(key)] = []string{value}
+	c[lowerASCII(key)] = []string{value}
 }
 
 // Keys returns the keys present in the carrier.
@@ -42,8 +38,12 @@ func (c Carrier) Keys() []string {
 }
 
 // ForeachKey calls handler for every key and value, and stops at the first
-// error, which it returns.
+// error, which it returns. A nil handler is an *Error ("metadata: nil
+// ForeachKey handler"), whatever the carrier holds.
 func (c Carrier) ForeachKey(handler func(key, val string) error) error {
+	if handler == nil {
+		return &Error{Rule: ruleNilHandler}
+	}
 	for k, vs := range c {
 		for _, v := range vs {
 			if err := handler(k, v); err != nil {

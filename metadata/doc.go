@@ -2,11 +2,21 @@
 //
 // grpc-go's metadata.Pairs panics on an odd argument count, and a key with an
 // upper-case letter or a reserved name is only caught on send, as an Internal
-// error or not at all (the transport silently drops content-type, te,
-// user-agent, host and grpc-* keys; HTTP/2 forbids connection, keep-alive,
-// proxy-connection, transfer-encoding and upgrade, and the call dies with
-// Internal). The helpers here return an error that names the
-// key and the rule instead, with codes.InvalidArgument when it reaches a caller:
+// error, or not at all:
+//
+//   - the transport silently drops content-type, te, user-agent,
+//     grpc-timeout, grpc-encoding, grpc-status, grpc-message and
+//     grpc-message-type, and grpc-go servers drop host;
+//   - other grpc-* keys are sent, but the gRPC protocol reserves the prefix
+//     for gRPC itself and peers read them as their own;
+//   - HTTP/2 forbids connection, keep-alive, proxy-connection,
+//     transfer-encoding and upgrade: the call dies with Internal;
+//   - net/http-based servers (grpc.Server.ServeHTTP, many proxies) reset a
+//     stream whose body does not match a content-length (Internal) and
+//     swallow trailer.
+//
+// The helpers here return an error that names the key and the rule instead,
+// with codes.InvalidArgument when it reaches a caller:
 //
 //	ctx, err := metadata.AppendOutgoing(ctx, "x-request-id", id, "trace-bin", string(raw))
 //	if err != nil {
@@ -19,8 +29,9 @@
 // GetBinary) and adapts metadata.MD to OpenTelemetry and OpenTracing propagation
 // (Carrier).
 //
-// No helper panics: a nil MD or a nil context is an error where the helper
-// returns one (SetBinary, AppendOutgoing) and otherwise reads as empty
+// No helper panics: a nil MD, a nil context or a nil handler is an error
+// where the helper returns one (SetBinary, AppendOutgoing,
+// Carrier.ForeachKey) and otherwise reads as empty
 // (GetBinary, First, Incoming, IncomingBinary, Forward, Redact, HeaderSize,
 // Validate) or, for Carrier.Set, writes nothing.
 //

@@ -11,8 +11,9 @@ import (
 // to a status with codes.InvalidArgument (status.Code and status.FromError see
 // it), so an interceptor can return it as it is.
 type Error struct {
-	// Key is the offending key, lower-cased as grpc-go would send it; empty
-	// when the problem is the argument count.
+	// Key is the offending key, with A-Z lower-cased as grpc-go would send
+	// it; empty for an empty key and when the problem is not a key (the
+	// argument count, a nil MD, context or handler).
 	Key string
 	// Rule says what is wrong.
 	Rule string
@@ -32,14 +33,18 @@ func (e *Error) GRPCStatus() *status.Status {
 }
 
 const (
-	ruleEmptyKey    = "empty key"
-	ruleKeyCharset  = "contains a character outside [0-9a-z-_.]"
-	ruleReserved    = "reserved for the gRPC transport, which drops or overrides it"
-	rulePseudo      = "pseudo-headers (starting with ':') are set by the transport"
-	ruleValuePrint  = "value contains a byte outside printable ASCII 0x20-0x7E (use a key ending in -bin for binary data)"
-	ruleBinarySuffx = "binary values need a key ending in -bin"
-	ruleConnection  = "connection-specific header, forbidden by HTTP/2 (the call would fail with Internal)"
-	ruleHost        = "dropped by grpc-go servers (HTTP/2 carries the host in :authority: use grpc.WithAuthority or grpc.CallAuthority)"
-	ruleNilMD       = "nil MD (make one with metadata.MD{} or Pairs)"
-	ruleNilContext  = "nil context"
+	ruleEmptyKey      = "empty key"
+	ruleKeyCharset    = "contains a character outside [0-9a-z-_.]"
+	ruleReserved      = "reserved for the gRPC transport, which drops or overrides it"
+	ruleGRPCPrefix    = "the grpc- prefix is reserved for gRPC itself (grpc-go sends the key, but gRPC peers read it as their own)"
+	rulePseudo        = "pseudo-headers (starting with ':') are set by the transport"
+	ruleValuePrint    = "value contains a byte outside printable ASCII 0x20-0x7E (use a key ending in -bin for binary data)"
+	ruleBinarySuffx   = "binary values need a key ending in -bin"
+	ruleConnection    = "connection-specific header, forbidden by HTTP/2 (the call would fail with Internal)"
+	ruleContentLength = "frames the HTTP/2 body, which the transport writes (a stream whose body does not match it is reset: Internal)"
+	ruleTrailer       = "declares HTTP trailer fields (net/http-based servers, such as grpc.Server.ServeHTTP, consume it)"
+	ruleHost          = "dropped by grpc-go servers (HTTP/2 carries the host in :authority: use grpc.WithAuthority or grpc.CallAuthority)"
+	ruleNilMD         = "nil MD (make one with metadata.MD{} or Pairs)"
+	ruleNilContext    = "nil context"
+	ruleNilHandler    = "nil ForeachKey handler"
 )

@@ -2,7 +2,6 @@ package metadata
 
 import (
 	"context"
-	"strings"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -12,16 +11,20 @@ import (
 // carry them downstream. Keys are matched case-insensitively; keys that are
 // absent are skipped, and so are keys ValidateKey rejects (the incoming side
 // carries :authority, content-type and grpc-accept-encoding, which must never
-// be forwarded). Existing outgoing metadata is kept. With no matching key ctx
-// is returned as it is; a nil ctx has no metadata and is returned as it is.
+// be forwarded); a key listed more than once is forwarded once. Values that
+// ValidateValue rejects are skipped too: a grpc-go server accepts a tab or
+// UTF-8 bytes from a peer that is not grpc-go, but a grpc-go client refuses
+// to send them on. Existing outgoing metadata is kept. With no matching key
+// ctx is returned as it is; a nil ctx has no metadata and is returned as it
+// is.
 func Forward(ctx context.Context, keys ...string) context.Context {
 	if ctx == nil || len(keys) == 0 {
 		return ctx
 	}
 	var kv []string
-	for _, k := range keys {
-		k = strings.ToLower(k)
-		if ValidateKey(k) != nil {
+	for i, k := range keys {
+		k = lowerASCII(k)
+		if ValidateKey(k) != nil || listedBefore(keys[:i], k) {
 			continue
 		}
 		// One key at a time: FromIncomingContext would copy the whole MD.
@@ -35,4 +38,33 @@ func Forward(ctx context.Context, keys ...string) context.Context {
 		return ctx
 	}
 	return metadata.AppendToOutgoingContext(ctx, kv...)
+}
+
+// listedBefore reports whether the lower-case key k matches one of earlier
+// once that is lower-cased as Forward lower-cases keys (A-Z only).
+func listedBefore(earlier []string, k string) bool {
+	for _, e := range earlier {
+		if len(e) == len(k) && equalFoldASCII(e, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFoldASCII reports whether a and b, of equal length, are equal once
+// A-Z are lower-cased.
+func equalFoldASCII(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
 }

@@ -45,6 +45,8 @@ func FuzzValidate(f *testing.F) {
 	f.Add("grpc-x", "")
 	f.Add(":authority", "a")
 	f.Add("-bin", "\x00")
+	f.Add("content-length", "0")
+	f.Add("trailer", "x")
 	f.Fuzz(func(t *testing.T, k, v string) {
 		err := metadata.Validate(grpcmd.MD{k: {v}})
 		want := validKey(k) && (strings.HasSuffix(k, "-bin") && len(k) > 4 || printable(v))
@@ -55,7 +57,13 @@ func FuzzValidate(f *testing.F) {
 }
 
 func validKey(k string) bool {
-	if k == "" || k == "content-type" || k == "user-agent" || k == "te" || strings.HasPrefix(k, "grpc-") {
+	switch k {
+	case "", "content-type", "user-agent", "te", // the transport's own
+		"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", // HTTP/2 forbids them
+		"content-length", "trailer", "host": // framing, trailer declaration, :authority
+		return false
+	}
+	if strings.HasPrefix(k, "grpc-") {
 		return false
 	}
 	for _, r := range k {

@@ -57,6 +57,11 @@ func TestNilArguments(t *testing.T) {
 		t.Errorf("nil Carrier ForeachKey = %v", err)
 	}
 
+	full := metadata.Carrier(grpcmd.MD{"traceparent": {"x"}})
+	if err := full.ForeachKey(nil); !errors.As(err, &e) || status.Code(err) != codes.InvalidArgument {
+		t.Errorf("Carrier.ForeachKey(nil) = %v, want an InvalidArgument *Error", err)
+	}
+
 	if out, err := metadata.AppendOutgoing(ctx, "x-id", "1"); out != nil || !errors.As(err, &e) || err.Error() != "metadata: nil context" {
 		t.Errorf("AppendOutgoing(nil ctx) = %v, %v; want nil and metadata: nil context", out, err)
 	}

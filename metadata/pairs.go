@@ -3,7 +3,6 @@ package metadata
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -11,14 +10,16 @@ import (
 // Pairs returns an MD from alternating keys and values, like grpc-go's
 // metadata.Pairs, but returns an *Error instead of panicking on an odd count,
 // and validates every key and value. Keys are lower-cased first, as grpc-go
-// does; repeated keys collect their values in order.
+// does, but A-Z only: grpc-go's strings.ToLower also turns some non-ASCII
+// letters into ASCII ones (the Kelvin sign into k), which here stay and are
+// refused. Repeated keys collect their values in order.
 func Pairs(kv ...string) (metadata.MD, error) {
 	if len(kv)%2 == 1 {
 		return nil, &Error{Rule: "odd number of key/value arguments (" + strconv.Itoa(len(kv)) + ")"}
 	}
 	md := make(metadata.MD, len(kv)/2)
 	for i := 0; i < len(kv); i += 2 {
-		k := strings.ToLower(kv[i])
+		k := lowerASCII(kv[i])
 		if err := ValidateKey(k); err != nil {
 			return nil, err
 		}
@@ -44,7 +45,7 @@ func AppendOutgoing(ctx context.Context, kv ...string) (context.Context, error) 
 	lower := make([]string, len(kv))
 	for i := range kv {
 		if i%2 == 0 {
-			lower[i] = strings.ToLower(kv[i])
+			lower[i] = lowerASCII(kv[i])
 		} else {
 			lower[i] = kv[i]
 		}

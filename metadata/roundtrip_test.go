@@ -191,3 +191,18 @@ func TestAppendOutgoing(t *testing.T) {
 		t.Errorf("AppendOutgoing with an odd count did not fail")
 	}
 }
+
+// TestForwardRepeatedAllowlistKey checks that a key listed twice (in any
+// case) is forwarded once: each incoming value arrives once downstream.
+func TestForwardRepeatedAllowlistKey(t *testing.T) {
+	t.Parallel()
+	in := grpcmd.NewIncomingContext(context.Background(), grpcmd.MD{"x-id": {"1", "2"}, "baggage": {"a=1"}})
+	out := metadata.Forward(in, "x-id", "X-ID", "baggage", "x-id", "Baggage")
+	md, _ := grpcmd.FromOutgoingContext(out)
+	if got := md["x-id"]; len(got) != 2 || got[0] != "1" || got[1] != "2" {
+		t.Errorf("forwarded x-id = %q, want [1 2]", got)
+	}
+	if got := md["baggage"]; len(got) != 1 || got[0] != "a=1" {
+		t.Errorf("forwarded baggage = %q, want [a=1]", got)
+	}
+}

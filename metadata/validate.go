@@ -14,16 +14,47 @@ func IsBinaryKey(key string) bool {
 	return len(key) > len(binSuffix) && strings.HasSuffix(key, binSuffix)
 }
 
+// lowerASCII lower-cases the letters A-Z of key and leaves every other byte
+// as it is. strings.ToLower (what grpc-go's Pairs uses) would also turn a
+// non-ASCII letter such as the Kelvin sign K (U+212A) into an ASCII one,
+// sending another key than the caller wrote, and would replace invalid UTF-8
+// in the key an error names.
+func lowerASCII(key string) string {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(key)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return key
+}
+
 // ValidateKey reports whether key can be sent as it is: non-empty, only
-// [0-9a-z-_.], not one of the keys the transport reserves (content-type,
-// user-agent, te, grpc-*, and pseudo-headers starting with ':'), not one of
+// [0-9a-z-_.], not one of the keys the transport drops and sets itself
+// (content-type, user-agent, te, grpc-timeout, grpc-encoding, grpc-status,
+// grpc-message, grpc-message-type, and pseudo-headers starting with ':'), not
+// any other grpc-* key (the gRPC protocol reserves the prefix for gRPC
+// itself: grpc-go sends such keys, but they mean something to gRPC peers, as
+// grpc-previous-rpc-attempts and grpc-retry-pushback-ms do to its retries; a
+// server that means to send grpc-retry-pushback-ms in a trailer builds it
+// with grpc-go's metadata.Pairs), not one of
 // the connection-specific headers HTTP/2 forbids (connection, keep-alive,
 // proxy-connection, transfer-encoding, upgrade: a grpc-go server resets the
 // stream for connection, net/http-based servers and proxies answer 400 for
-// all of them, and the call fails with Internal), and not host (grpc-go
-// servers drop it; HTTP/2 carries the host in :authority, set with
-// grpc.WithAuthority or grpc.CallAuthority). Upper-case letters are an error
-// here; Pairs and AppendOutgoing lower-case before they validate.
+// all of them, and the call fails with Internal), not content-length (it
+// frames the body, which the transport writes: net/http-based servers reset a
+// stream whose body does not match it, Internal), not trailer (it declares
+// HTTP trailer fields; net/http-based servers, such as grpc.Server.ServeHTTP,
+// consume it), and not host (grpc-go servers drop it; HTTP/2 carries the host
+// in :authority, set with grpc.WithAuthority or grpc.CallAuthority).
+// Upper-case letters are an error here; Pairs and AppendOutgoing lower-case
+// A-Z (and only A-Z: any other byte outside the set is an error) before they
+// validate.
 func ValidateKey(key string) error {
 	if key == "" {
 		return &Error{Rule: ruleEmptyKey}
@@ -40,9 +71,16 @@ func ValidateKey(key string) error {
 	if isReserved(key) {
 		return &Error{Key: key, Rule: ruleReserved}
 	}
+	if strings.HasPrefix(key, "grpc-") {
+		return &Error{Key: key, Rule: ruleGRPCPrefix}
+	}
 	switch key {
 	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
 		return &Error{Key: key, Rule: ruleConnection}
+	case "content-length":
+		return &Error{Key: key, Rule: ruleContentLength}
+	case "trailer":
+		return &Error{Key: key, Rule: ruleTrailer}
 	case "host":
 		return &Error{Key: key, Rule: ruleHost}
 	}
@@ -89,10 +127,13 @@ func Validate(md metadata.MD) error {
 	return bad
 }
 
+// isReserved reports whether grpc-go's transport drops key from the metadata
+// it sends (internal/transport.isReservedHeader, pseudo-headers aside).
 func isReserved(key string) bool {
 	switch key {
-	case "content-type", "user-agent", "te":
+	case "content-type", "user-agent", "te",
+		"grpc-timeout", "grpc-encoding", "grpc-status", "grpc-message", "grpc-message-type":
 		return true
 	}
-	return strings.HasPrefix(key, "grpc-")
+	return false
 }

@@ -1,14 +1,19 @@
 package metadata_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
 	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/grpckit/grpckit/internal/testsrv"
 	"github.com/grpckit/grpckit/metadata"
 )
 
@@ -174,4 +179,71 @@ func equalMD(a, b grpcmd.MD) bool {
 		}
 	}
 	return true
+}
+
+// TestNonASCIIKeysNotFolded checks that only A-Z are lower-cased: a key with
+// a non-ASCII letter that Unicode lower-cases to ASCII (the Kelvin sign K,
+// U+212A, becomes k) is refused, not sent as another key, and an error names
+// the key's bytes as given.
+func TestNonASCIIKeysNotFolded(t *testing.T) {
+	t.Parallel()
+	const kelvin = "\u212a-id"
+	if md, err := metadata.Pairs(kelvin, "v"); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("Pairs(%q) = %v, %v; want InvalidArgument", kelvin, map[string][]string(md), err)
+	}
+	if _, err := metadata.AppendOutgoing(context.Background(), kelvin, "v"); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("AppendOutgoing(%q) = %v, want InvalidArgument", kelvin, err)
+	}
+	md := grpcmd.MD{}
+	if err := metadata.SetBinary(md, "\u212a-bin", []byte{1}); status.Code(err) != codes.InvalidArgument || len(md) != 0 {
+		t.Errorf("SetBinary(K-bin) = %v, stored %d keys; want InvalidArgument, nothing stored", err, len(md))
+	}
+	var e *metadata.Error
+	if _, err := metadata.Pairs("\xffX", "v"); !errors.As(err, &e) || e.Key != "\xffx" {
+		t.Errorf("Pairs(\"\\xffX\") error = %v, want an *Error with Key \"\\xffx\"", err)
+	}
+	in := grpcmd.NewIncomingContext(context.Background(), grpcmd.MD{"k-id": {"1"}})
+	out, _ := grpcmd.FromOutgoingContext(metadata.Forward(in, kelvin, "k-id"))
+	if got := out["k-id"]; len(got) != 1 || got[0] != "1" {
+		t.Errorf("Forward(%q, \"k-id\") forwarded k-id = %q, want [1]", kelvin, got)
+	}
+	c := metadata.Carrier(grpcmd.MD{})
+	c.Set("\u212aey", "v")
+	if _, ok := c["key"]; ok {
+		t.Errorf("Carrier.Set(\"\\u212aey\") wrote under \"key\"")
+	}
+}
+
+// TestHeaderSizeLimits checks what HeaderWarnSize's doc says a user gets: a
+// default grpc-go server accepts metadata well above 8 KiB, and one built
+// with grpc.MaxHeaderListSize(HeaderWarnSize) makes the client fail a call
+// whose HeaderSize exceeds it with Internal before sending, while metadata
+// that leaves 512 bytes for grpc-go's own headers passes.
+func TestHeaderSizeLimits(t *testing.T) {
+	t.Parallel()
+	sized := func(n int) grpcmd.MD {
+		md := grpcmd.MD{"x-big": {strings.Repeat("v", n-len("x-big")-32)}}
+		if got := metadata.HeaderSize(md); got != n {
+			t.Fatalf("HeaderSize = %d, want %d", got, n)
+		}
+		return md
+	}
+	call := func(s *testsrv.Server, md grpcmd.MD) error {
+		ctx, cancel := context.WithTimeout(grpcmd.NewOutgoingContext(context.Background(), md), 10*time.Second)
+		defer cancel()
+		_, err := s.Client.EmptyCall(ctx, &testpb.Empty{})
+		return err
+	}
+	def := testsrv.Start(t)
+	if err := call(def, sized(4*metadata.HeaderWarnSize)); err != nil {
+		t.Errorf("default server, 32 KiB of metadata: %v, want accepted", err)
+	}
+	limited := testsrv.Start(t, testsrv.WithServerOptions(grpc.MaxHeaderListSize(metadata.HeaderWarnSize)))
+	if err := call(limited, sized(metadata.HeaderWarnSize-512)); err != nil {
+		t.Errorf("limited server, HeaderSize = limit-512: %v, want accepted", err)
+	}
+	err := call(limited, sized(metadata.HeaderWarnSize+1))
+	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "header list size") {
+		t.Errorf("limited server, HeaderSize = limit+1: %v, want Internal about the header list size", err)
+	}
 }

@@ -46,9 +46,11 @@ func Record(rng *rand.Rand, i int) *testpb.SimpleResponse {
 	}
 }
 
-// Records returns size bytes (fewer only when size is below 8, or a varint
-// boundary falls in the last few bytes) of a protobuf batch, message Batch { repeated SimpleResponse records = 1; },
-// the same bytes for the same size. The last record's body is cut to fit.
+// Records returns a protobuf batch, message Batch { repeated SimpleResponse
+// records = 1; }, of at most size bytes, the same bytes for the same size.
+// The last record's body is cut to fit, which leaves the batch up to 3 bytes
+// short of size (most sizes are: a record's length prefix and fields cannot
+// be cut to end on every byte); it is empty when size is below 4.
 func Records(size int) []byte {
 	rng := rand.New(rand.NewPCG(0x6772_7063, uint64(size)))
 	var out []byte
