@@ -280,7 +280,7 @@ func TestValidate(t *testing.T) {
 		{"content-type", []string{"Content-Type"}, nil, `forward: keys: metadata: key "content-type": `},
 		{"nil option", nil, []forward.Option{nil}, "forward: option 1 is nil"},
 		{"all reported, options first", []string{"grpc-x", "x-ok", "te"}, []forward.Option{forward.WithRequestID(), nil},
-			"forward: option 2 is nil\nforward: keys: metadata: key \"grpc-x\": reserved for the gRPC transport, which drops or overrides it\nforward: keys: metadata: key \"te\": reserved for the gRPC transport, which drops or overrides it"},
+			"forward: option 2 is nil\nforward: keys: metadata: key \"grpc-x\": the grpc- prefix is reserved for gRPC itself (grpc-go sends the key, but gRPC peers read it as their own)\nforward: keys: metadata: key \"te\": reserved for the gRPC transport, which drops or overrides it"},
 	}
 	for _, tt := range tests {
 		err := forward.Validate(tt.keys, tt.opts...)
