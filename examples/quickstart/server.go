@@ -58,13 +58,19 @@ func newServer(out io.Writer, tel *telemetry) (*server, error) {
 // the calls in flight, then cuts what remains. It returns nil after a drain.
 // With announce it prints when the drain starts and ends.
 func (s *server) serve(ctx context.Context, lis net.Listener, grace, stopTimeout time.Duration, announce bool) error {
-	if announce {
-		context.AfterFunc(ctx, func() {
-			fmt.Fprintf(s.out, "draining: health NOT_SERVING, grace %s, then up to %s for calls in flight\n", grace, stopTimeout)
-		})
+	if !announce {
+		return serveropt.Serve(ctx, s.grpc, lis, serveropt.WithGracePeriod(grace), serveropt.WithStopTimeout(stopTimeout))
 	}
+	announced := make(chan struct{})
+	notStarted := context.AfterFunc(ctx, func() {
+		defer close(announced)
+		fmt.Fprintf(s.out, "draining: health NOT_SERVING, grace %s, then up to %s for calls in flight\n", grace, stopTimeout)
+	})
 	err := serveropt.Serve(ctx, s.grpc, lis, serveropt.WithGracePeriod(grace), serveropt.WithStopTimeout(stopTimeout))
-	if announce && err == nil {
+	if !notStarted() {
+		<-announced // "draining" is printed before "drained", whichever goroutine ran first
+	}
+	if err == nil {
 		fmt.Fprintln(s.out, "drained: stopped")
 	}
 	return err
