@@ -2,7 +2,6 @@ package metadata
 
 import (
 	"context"
-	"strings"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -32,7 +31,7 @@ func SetBinary(md metadata.MD, key string, b []byte) error {
 // bytes. The bool is false when the key is absent or not a -bin key, and
 // when md is nil.
 func GetBinary(md metadata.MD, key string) ([]byte, bool) {
-	key = strings.ToLower(key)
+	key = lowerASCII(key)
 	if !IsBinaryKey(key) {
 		return nil, false
 	}
@@ -46,7 +45,7 @@ func GetBinary(md metadata.MD, key string) ([]byte, bool) {
 // IncomingBinary is GetBinary on ctx's incoming metadata. A nil ctx has
 // none: the bool is false.
 func IncomingBinary(ctx context.Context, key string) ([]byte, bool) {
-	if !IsBinaryKey(strings.ToLower(key)) {
+	if !IsBinaryKey(lowerASCII(key)) {
 		return nil, false
 	}
 	v, ok := Incoming(ctx, key)

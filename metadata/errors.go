@@ -19,16 +19,24 @@ type Error struct {
 	Rule string
 }
 
-// Error implements error.
+// Error implements error. A nil *Error (a typed nil returned as an error)
+// says so rather than panicking.
 func (e *Error) Error() string {
+	if e == nil {
+		return "metadata: nil *Error"
+	}
 	if e.Key == "" && e.Rule != ruleEmptyKey {
 		return "metadata: " + e.Rule
 	}
 	return fmt.Sprintf("metadata: key %q: %s", e.Key, e.Rule)
 }
 
-// GRPCStatus returns the error as an InvalidArgument status.
+// GRPCStatus returns the error as an InvalidArgument status. On a nil *Error
+// it returns nil, which grpc-go's status package reads as codes.Unknown.
 func (e *Error) GRPCStatus() *status.Status {
+	if e == nil {
+		return nil
+	}
 	return status.New(codes.InvalidArgument, e.Error())
 }
 

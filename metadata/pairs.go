@@ -54,10 +54,12 @@ func AppendOutgoing(ctx context.Context, kv ...string) (context.Context, error) 
 }
 
 // Incoming returns the first value of key in ctx's incoming metadata. The key
-// is matched case-insensitively, as metadata.ValueFromIncomingContext does.
-// A nil ctx has no metadata: the bool is false.
+// is matched case-insensitively, as metadata.ValueFromIncomingContext does,
+// for A-Z only: a key with a non-ASCII byte, which no valid key has, is not
+// found (Unicode case folding would match it to another key). A nil ctx has
+// no metadata: the bool is false.
 func Incoming(ctx context.Context, key string) (string, bool) {
-	if ctx == nil {
+	if ctx == nil || !isASCII(key) {
 		return "", false
 	}
 	vs := metadata.ValueFromIncomingContext(ctx, key)
@@ -67,13 +69,28 @@ func Incoming(ctx context.Context, key string) (string, bool) {
 	return vs[0], true
 }
 
-// First returns the first value of key in md; key is lower-cased before the
-// lookup. The bool is false when the key is absent or has no values, and
-// when md is nil.
+// First returns the first value of key in md; A-Z in key are lower-cased
+// before the lookup. The bool is false when the key is absent or has no
+// values, when md is nil, and for a key with a non-ASCII byte, which no
+// valid key has (grpc-go's md.Get would fold such a key into another one:
+// the Kelvin sign K finds the value of "k").
 func First(md metadata.MD, key string) (string, bool) {
-	vs := md.Get(key)
+	if !isASCII(key) {
+		return "", false
+	}
+	vs := md[lowerASCII(key)]
 	if len(vs) == 0 {
 		return "", false
 	}
 	return vs[0], true
+}
+
+// isASCII reports whether s has no byte above 0x7F.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
