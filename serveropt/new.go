@@ -5,7 +5,9 @@ import (
 	"fmt"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
 	"github.com/grpckit/grpckit/codec"
@@ -108,7 +110,10 @@ func probe(sopts []grpc.ServerOption) (err error) {
 
 func (c *config) build() []grpc.ServerOption {
 	sopts := c.tls.serverOptions()
-	taps := c.taps
+	taps := make([]tap.ServerInHandle, 0, len(c.taps)+1)
+	for _, h := range c.taps {
+		taps = append(taps, c.guardTap(h))
+	}
 	if c.strict {
 		taps = append([]tap.ServerInHandle{codec.StrictTapHandle}, taps...)
 	}
@@ -142,6 +147,31 @@ func (c *config) build() []grpc.ServerOption {
 		sopts = append(sopts, grpc.MaxConcurrentStreams(c.maxStreams))
 	}
 	return append(sopts, c.serverOpts...)
+}
+
+// errTapNilContext fails a stream whose tap handle returned neither a
+// context nor an error (grpc-go would use the nil context and crash).
+var errTapNilContext = status.Error(codes.Internal, "serveropt: tap handle returned a nil context and no error")
+
+// guardTap runs a user's tap handle, which grpc-go calls on the connection's
+// reader goroutine, where a nil context or a panic would end the process: a
+// nil context without an error fails the stream with Internal, and with
+// WithRecovery a panic fails it as a panic in a handler does.
+func (c *config) guardTap(h tap.ServerInHandle) tap.ServerInHandle {
+	recovery := c.recovery
+	return func(ctx context.Context, info *tap.Info) (out context.Context, err error) {
+		if recovery {
+			defer func() {
+				if p := recover(); p != nil {
+					out, err = nil, c.recoverPanic(ctx, p)
+				}
+			}()
+		}
+		if out, err = h(ctx, info); err == nil && out == nil {
+			return nil, errTapNilContext
+		}
+		return out, err
+	}
 }
 
 func chainTaps(taps []tap.ServerInHandle) tap.ServerInHandle {

@@ -85,7 +85,12 @@ func WithStrictCodecs() Option {
 // WithTapHandle adds a tap handle, run for every new stream before anything
 // else. grpc-go accepts one tap handle per server and panics on a second
 // grpc.InTapHandle; handles given here are chained (after the strict codec
-// check), the first error ending the chain. A nil h is an error.
+// check), the first error ending the chain; a status error is what the
+// client gets, another error gives codes.PermissionDenied (grpc-go's rule).
+// A handle returning a nil context and no error fails the stream with
+// codes.Internal (grpc-go would crash on it), and with WithRecovery a panic
+// in a handle fails the stream as a panic in a handler does (without it the
+// panic ends the process, as in grpc-go). A nil h is an error.
 func WithTapHandle(h tap.ServerInHandle) Option {
 	return optionFunc(func(c *config) {
 		if c.errs.Nil(pkg, "WithTapHandle", "tap handle", h) {
