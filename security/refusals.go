@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/grpckit/grpckit/internal/opterr"
 	"google.golang.org/grpc/credentials"
 )
 
@@ -23,9 +24,38 @@ import (
 // then where the reason is. Clients using ClientTLS (dialopt.WithTLS,
 // WithMutualTLS) add the server's alert to that error; TLS 1.2 clients get
 // the alert as their handshake error.
+//
+// Nil creds refuse every handshake, each logged with the reason, rather than
+// panicking at the first one (or serving in plain text).
 func LogRefusals(creds credentials.TransportCredentials, l *slog.Logger) credentials.TransportCredentials {
+	if opterr.IsNil(creds) {
+		creds = noCreds{}
+	}
 	return &logRefusals{TransportCredentials: creds, log: l}
 }
+
+// errNoCreds is every handshake's error under LogRefusals(nil, ...).
+var errNoCreds = errors.New("security: LogRefusals was given nil credentials; refusing the connection")
+
+// noCreds refuses every handshake: what LogRefusals wraps when given nil.
+type noCreds struct{}
+
+func (noCreds) ClientHandshake(context.Context, string, net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	return nil, nil, errNoCreds
+}
+
+func (noCreds) ServerHandshake(net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	return nil, nil, errNoCreds
+}
+
+func (noCreds) Info() credentials.ProtocolInfo {
+	return credentials.ProtocolInfo{SecurityProtocol: "tls"}
+}
+
+func (noCreds) Clone() credentials.TransportCredentials { return noCreds{} }
+
+// OverrideServerName is part of the (deprecated) interface; nothing to override.
+func (noCreds) OverrideServerName(string) error { return nil }
 
 type logRefusals struct {
 	credentials.TransportCredentials

@@ -161,3 +161,40 @@ func TestNilContext(t *testing.T) {
 		})
 	}
 }
+
+// Caller.Context(nil) takes context.Background rather than panicking (the
+// standard library's "nil parent"); the context still ends with the session.
+func TestCallerContextNil(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	d := newDaemon(t, ctx)
+	client, server := pipe()
+	srv := grpc.NewServer()
+	registerFake(srv, "nilctx", true)
+	serveFake(t, srv, client)
+	id := "nilcontext00000000000000"
+	d.handle(server, handshake(id))
+	c := get(t, ctx, d.M, id)
+	var nilCtx context.Context
+	var callCtx context.Context
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("Context(nil) panicked: %v", p)
+			}
+		}()
+		callCtx = c.Context(nilCtx)
+	}()
+	if err := callCtx.Err(); err != nil {
+		t.Fatalf("Context(nil) of a live session is done: %v", err)
+	}
+	if err := emptyCall(callCtx, c); err != nil {
+		t.Errorf("call with Context(nil): %v", err)
+	}
+	_ = client.Close()
+	select {
+	case <-callCtx.Done():
+	case <-ctx.Done():
+		t.Fatal("Context(nil) did not end with the session")
+	}
+}

@@ -19,7 +19,7 @@ type Caller interface {
 	// when ctx or the session ends: derive ctx from one you cancel (a
 	// per-request context, or context.WithTimeout) rather than from
 	// context.Background, or each call holds a little memory until the
-	// session ends.
+	// session ends. A nil ctx is taken as context.Background().
 	Context(ctx context.Context) context.Context
 	// Supports reports whether the session serves method, a MethodURL
 	// ("/package.Service/Method"); the comparison ignores case, as buildkit's
@@ -52,6 +52,9 @@ func newCaller(ctx context.Context, hs *Handshake, cc *grpc.ClientConn) *caller 
 }
 
 func (c *caller) Context(ctx context.Context) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if c.ctx.Err() != nil {
 		ctx, cancel := context.WithCancelCause(ctx)
 		cancel(context.Cause(c.ctx))
