@@ -110,12 +110,19 @@ func probe(sopts []grpc.ServerOption) (err error) {
 
 func (c *config) build() []grpc.ServerOption {
 	sopts := c.tls.serverOptions()
-	taps := make([]tap.ServerInHandle, 0, len(c.taps)+1)
+	taps := make([]tap.ServerInHandle, 0, len(c.taps)+2)
+	if c.strict {
+		taps = append(taps, codec.StrictTapHandle)
+	}
+	if c.deadlineOn {
+		// The cap and default also bound grpc-go's own stream context, so
+		// that they end a handler blocked in RecvMsg on an idle stream.
+		if h := chain.ServerTap(c.deadline); h != nil {
+			taps = append(taps, h)
+		}
+	}
 	for _, h := range c.taps {
 		taps = append(taps, c.guardTap(h))
-	}
-	if c.strict {
-		taps = append([]tap.ServerInHandle{codec.StrictTapHandle}, taps...)
 	}
 	switch len(taps) {
 	case 0:

@@ -161,7 +161,12 @@ func WithRecovery(h ...RecoveryHandler) Option {
 // WithDeadline adds the server deadline interceptor: a floor below which calls
 // are rejected, a cap, and a default for calls without a deadline (see the
 // deadline package). Health checks are left out (no floor, cap or default),
-// so that a probe's own short deadline is never refused.
+// so that a probe's own short deadline is never refused. The cap and default
+// are also set on grpc-go's own stream context, by a tap handle that runs
+// before any other of yours, so that they end a stream whose handler is
+// blocked in RecvMsg while the client sends nothing (the interceptor alone
+// can only bound the context it hands on). grpc-go runs no tap handles for
+// a server used through ServeHTTP, where only the interceptor applies.
 func WithDeadline(opts ...deadline.Option) Option {
 	return optionFunc(func(c *config) {
 		if err := deadline.Validate(opts...); err != nil {

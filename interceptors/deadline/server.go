@@ -2,12 +2,15 @@ package deadline
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 
+	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/internal/chain"
 )
 
@@ -32,10 +35,11 @@ func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 // streams; the handler's stream reports the bounded context. Once a deadline
 // the server set (cap or default) has passed, the stream's RecvMsg and
 // SendMsg fail with codes.DeadlineExceeded, as at a client's deadline. A
-// handler already blocked in RecvMsg is not woken by it, though: grpc-go's
-// stream waits on the client's deadline only, so an idle stream ends at its
+// handler already blocked in RecvMsg is not woken by this interceptor alone:
+// grpc-go's stream waits on its own context, so an idle stream ends at its
 // next message, when the client's deadline passes, or when the handler
-// returns. Without options it only calls the handler. Invalid options are
+// returns. serveropt.WithDeadline also sets the cap and default on grpc-go's
+// stream context (a tap handle), which ends idle streams too. Without options it only calls the handler. Invalid options are
 // skipped (see Validate). It is safe for concurrent use.
 func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 	c := newConfig(opts)
@@ -59,7 +63,58 @@ func contextOf(opts []Option) chain.ServerContextFunc {
 	return func(ctx context.Context, _ string) (context.Context, context.CancelFunc, error) { return c.bound(ctx) }
 }
 
-func init() { chain.RegisterServerContext(contextOf) }
+func init() {
+	chain.RegisterServerContext(contextOf)
+	chain.RegisterServerTap(tapOf)
+}
+
+// tapDefaultKey marks a context whose deadline tapOf set on a call that
+// arrived without one (the default or the cap): the floor, which never
+// rejects such calls, must not read it as the client's.
+type tapDefaultKey struct{}
+
+// tapOf is the tap handle the option builders install when opts set a cap
+// or a default: it bounds grpc-go's own stream context, which the stream's
+// RecvMsg and SendMsg wait on, so a handler blocked in RecvMsg on an idle
+// stream ends at the server's deadline too (the interceptors can only bound
+// the context they hand on). Health checks are left alone, as by the
+// option builders' layer. Nil when opts set neither.
+func tapOf(opts []Option) tap.ServerInHandle {
+	c := newConfig(opts)
+	if c.cap == 0 && c.def == 0 {
+		return nil
+	}
+	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
+		if strings.HasPrefix(info.FullMethodName, healthPrefix) {
+			return ctx, nil
+		}
+		now := time.Now()
+		dl, ok := ctx.Deadline()
+		target, has := dl, ok
+		if !has && c.def > 0 {
+			target, has = now.Add(c.def), true
+		}
+		if c.cap > 0 {
+			if limit := now.Add(c.cap); !has || limit.Before(target) {
+				target, has = limit, true
+			}
+		}
+		if !has || (ok && !target.Before(dl)) {
+			return ctx, nil
+		}
+		// grpc-go cancels the stream's context when the stream ends, which
+		// cancels this child and stops its timer: nothing is held longer.
+		bounded, cancel := context.WithDeadline(ctx, target)
+		_ = cancel
+		if !ok { // the client sent no deadline: the floor does not apply
+			bounded = context.WithValue(bounded, tapDefaultKey{}, true)
+		}
+		return bounded, nil
+	}
+}
+
+// healthPrefix starts the full method names of grpc.health.v1.Health.
+const healthPrefix = "/" + filter.HealthService + "/"
 
 // bound checks the floor and returns ctx with the default and cap applied. It
 // returns a nil cancel when ctx is unchanged.
@@ -69,7 +124,7 @@ func (c *config) bound(ctx context.Context) (context.Context, context.CancelFunc
 	}
 	now := time.Now()
 	dl, ok := ctx.Deadline()
-	if ok && c.floor > 0 {
+	if ok && c.floor > 0 && ctx.Value(tapDefaultKey{}) == nil {
 		if left := dl.Sub(now); left < c.floor {
 			return nil, nil, status.Errorf(codes.DeadlineExceeded,
 				"deadline: %v left is below the server's minimum of %v", left.Round(time.Microsecond), c.floor)

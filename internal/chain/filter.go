@@ -3,9 +3,11 @@ package chain
 import (
 	"context"
 
-	"google.golang.org/grpc"
 	"reflect"
 	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/tap"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
 )
@@ -57,6 +59,27 @@ func ServerContext[O any](opts []O) ServerContextFunc {
 		return nil
 	}
 	return f.(func(any) ServerContextFunc)(opts)
+}
+
+// serverTaps maps an option type to the function building its package's tap
+// handle.
+var serverTaps sync.Map // reflect.Type -> func(any) tap.ServerInHandle
+
+// RegisterServerTap is called by a package that must act on grpc-go's own
+// stream context, before the stream's reader is built (deadline: a server
+// deadline that wakes a handler blocked in RecvMsg), from its init function.
+func RegisterServerTap[O any](f func([]O) tap.ServerInHandle) {
+	serverTaps.Store(reflect.TypeFor[O](), func(v any) tap.ServerInHandle { return f(v.([]O)) })
+}
+
+// ServerTap returns the tap handle of O's package for opts, or nil when it
+// registered none or opts need none.
+func ServerTap[O any](opts []O) tap.ServerInHandle {
+	f, ok := serverTaps.Load(reflect.TypeFor[O]())
+	if !ok {
+		return nil
+	}
+	return f.(func(any) tap.ServerInHandle)(opts)
 }
 
 // CalloptContext is set by package callopt's init: for a unary call whose
