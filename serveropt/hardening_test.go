@@ -254,7 +254,8 @@ func TestHealthPerService(t *testing.T) {
 }
 
 // TestHealthCheckAllocs pins the health check path: through NewServer's
-// registration it costs nothing over bare grpc-go; registered the plain
+// registration it costs nothing over bare grpc-go (one allocation, grpc-go's
+// tap.Info, when WithDeadline has a cap or default); registered the plain
 // grpc-go way, the generated handler allocates its UnaryServerInfo and
 // handler closure (2) as soon as any interceptor is installed, and grpckit
 // adds nothing to that.
@@ -284,6 +285,11 @@ func TestHealthCheckAllocs(t *testing.T) {
 	testsrv.AssertNoExtraAllocs(t, "health check, NewServer+WithHealth, full stack", call(bare), call(viaNewServer))
 	testsrv.AssertNoExtraAllocs(t, "health check, RegisterHealthServer, full stack vs one no-op interceptor", call(oneNoop), call(plain))
 	testsrv.AssertExtraAllocs(t, "health check, RegisterHealthServer, full stack vs bare", 2, call(bare), call(plain))
+	// A deadline cap or default is also set by a tap handle (so that it ends
+	// idle streams), and grpc-go allocates a tap.Info for every stream of a
+	// server with one: one allocation, health checks included.
+	withDefault := healthServer(t, append(full, serveropt.WithDeadline(deadline.WithFloor(time.Millisecond), deadline.WithDefault(time.Minute)))...)
+	testsrv.AssertExtraAllocs(t, "health check, NewServer+WithHealth, full stack with a deadline default", 1, call(bare), call(withDefault))
 }
 
 func serveWithoutHealth(t *testing.T, opts ...serveropt.Option) *testsrv.Server {
