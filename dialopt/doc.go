@@ -2,9 +2,9 @@
 // interceptor order.
 //
 // Options are applied defaults first, then in the order given (the last one
-// wins), then validated once; New returns an error naming the first bad
-// option instead of letting grpc-go reject it later, clamp it silently or
-// panic:
+// wins), then validated once; New returns an error listing every bad option
+// in the order given, each named, instead of letting grpc-go reject it later,
+// clamp it silently or panic:
 //
 //	conn, err := dialopt.NewClient("dns:///orders.internal:443",
 //		dialopt.WithTransportCredentials(creds),

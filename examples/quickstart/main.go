@@ -19,7 +19,8 @@
 // On SIGTERM or SIGINT the server drains: health turns NOT_SERVING, it waits
 // -grace for load balancers to notice, stops taking new calls, lets the calls
 // in flight finish for up to -stop-timeout, then closes what remains and
-// flushes its telemetry. It exits 0 after a drain.
+// flushes its telemetry (for up to 5 s). It exits 0 after a drain, or 1 when
+// the flush fails (no collector at the -otlp address, say).
 package main
 
 import (
