@@ -2,6 +2,7 @@ package dialopt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"google.golang.org/grpc"
@@ -16,7 +17,8 @@ import (
 
 // New applies opts and returns the grpc dial options they stand for, or an
 // error listing every invalid option in the order given. Interceptors run in the fixed order
-// callopt, deadline, tracing, metrics, logging, then the user's, installed as
+// callopt, deadline, tracing, metrics, logging, validation (WithValidation),
+// then the user's, installed as
 // one chained interceptor that leaves out, per call, the grpckit layers with
 // nothing to do: callopt without a callopt option, the default timeout when
 // the context has a deadline, observers whose filter skips the call. A health
@@ -76,22 +78,26 @@ func (e *refusedError) Error() string {
 
 // NewClient is New followed by grpc.NewClient(target, ...). Like grpc.NewClient
 // it does no I/O; use WaitReady to wait for a connection. An xds:/// target is
-// checked first: without an xDS bootstrap or the xds resolver it is an error
+// checked too: without an xDS bootstrap or the xds resolver it is an error
 // naming GRPC_XDS_BOOTSTRAP, and service-config options (WithRetry,
 // WithMethodConfig, WithLoadBalancing) are refused with it, since the control
-// plane's config replaces them.
+// plane's config replaces them. The error lists every problem: the
+// target's, then the options' in order.
 func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
-	if err := checkTarget(target); err != nil {
-		return nil, err
-	}
+	// Every problem is reported at once: the target's, then the options'
+	// in order, then their conflicts with the target.
+	targetErr := checkTarget(target)
 	c, err := apply(opts)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(targetErr, err)
 	}
 	if isXDS(target) && (len(c.methods) > 0 || c.lb != "") {
-		return nil, fmt.Errorf("dialopt: target %q: the xDS control plane supplies the service config and grpc-go ignores "+
+		return nil, errors.Join(targetErr, fmt.Errorf("dialopt: target %q: the xDS control plane supplies the service config and grpc-go ignores "+
 			"the default one, so WithRetry, WithMethodConfig and WithLoadBalancing would do nothing: set retry, "+
-			"timeouts and load balancing on the route and cluster resources", target)
+			"timeouts and load balancing on the route and cluster resources", target))
+	}
+	if targetErr != nil {
+		return nil, targetErr
 	}
 	dopts, err := c.build()
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/resolver/manual"
 
@@ -29,6 +31,7 @@ func TestXDSTarget(t *testing.T) {
 		env  []string
 	}{
 		{"no-bootstrap", nil},
+		{"no-bootstrap-and-bad-options", nil},
 		{"bootstrap-file-no-resolver", []string{"GRPC_XDS_BOOTSTRAP=/etc/xds/bootstrap.json"}},
 		{"bootstrap-config-no-resolver", []string{"GRPC_XDS_BOOTSTRAP_CONFIG=" + bootstrapJSON}},
 		{"bootstrap-set-after-start", nil},
@@ -96,6 +99,18 @@ func TestXDSTargetChild(t *testing.T) {
 	case "no-bootstrap":
 		wantErr("xds:///orders", `dialopt: target "xds:///orders": `+noBootstrap+"; "+noResolver)
 		wantErr("XDS:///orders", `dialopt: target "XDS:///orders": `+noBootstrap+"; "+noResolver)
+	case "no-bootstrap-and-bad-options":
+		// Every problem at once: the target's, a bad option, and an option
+		// grpc-go would ignore under xDS.
+		_, err := dialopt.NewClient("xds:///orders", dialopt.WithInsecure(), dialopt.WithRetry(dialopt.RetryPolicy{MaxAttempts: 2,
+			InitialBackoff: time.Second, MaxBackoff: time.Second, BackoffMultiplier: 2, RetryableCodes: []codes.Code{codes.Unavailable}}))
+		if err == nil || !strings.Contains(err.Error(), noBootstrap) || !strings.Contains(err.Error(), "WithRetry") {
+			t.Fatalf("NewClient(xds without bootstrap, WithRetry) = %v, want both the bootstrap and the WithRetry problem", err)
+		}
+		_, err = dialopt.NewClient("xds:///orders", dialopt.WithInsecure(), dialopt.WithKeepalive(keepalive.ClientParameters{Time: time.Millisecond, Timeout: time.Second}))
+		if err == nil || !strings.Contains(err.Error(), noBootstrap) || !strings.Contains(err.Error(), "WithKeepalive") {
+			t.Fatalf("NewClient(xds without bootstrap, bad keepalive) = %v, want both problems", err)
+		}
 	case "bootstrap-file-no-resolver", "bootstrap-config-no-resolver":
 		wantErr("xds:///orders", `dialopt: target "xds:///orders": `+noResolver)
 	case "bootstrap-set-after-start":
