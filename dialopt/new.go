@@ -16,16 +16,15 @@ import (
 )
 
 // New applies opts and returns the grpc dial options they stand for, or an
-// error listing every invalid option in the order given. Interceptors run in the fixed order
-// callopt, deadline, tracing, metrics, logging, validation (WithValidation),
-// then the user's, installed as
-// one chained interceptor that leaves out, per call, the grpckit layers with
-// nothing to do: callopt without a callopt option, the default timeout when
-// the context has a deadline, observers whose filter skips the call. A health
-// check through the full stack therefore allocates nothing extra.
-// Raw options from WithDialOptions come last; a set of them that
-// grpc.NewClient panics on is an error (New builds and closes a client to
-// find out).
+// error listing every invalid option in the order given. Interceptors run in
+// the fixed order callopt, deadline, tracing, metrics, logging, validation
+// (WithValidation), then the user's, installed as one chained interceptor
+// that leaves out, per call, the grpckit layers with nothing to do: callopt
+// without a callopt option, the default timeout when the context has a
+// deadline, observers whose filter skips the call. A health check through
+// the full stack therefore allocates nothing extra. Raw options from
+// WithDialOptions come last; a set of them that grpc.NewClient panics on is
+// an error (New builds and closes a client to find out).
 func New(opts ...Option) ([]grpc.DialOption, error) {
 	c, err := apply(opts)
 	if err != nil {
