@@ -80,6 +80,12 @@ func (c config) run(ctx context.Context, out io.Writer) error {
 	switch {
 	case c.server != "" && c.client != "":
 		return errors.New("-server and -client are exclusive")
+	case c.server != "" && (c.grace < 0 || c.grace > 10*time.Second):
+		// serveropt.WithGracePeriod's bounds, checked before anything is
+		// served rather than when SIGTERM arrives.
+		return fmt.Errorf("-grace %v is outside [0, 10s]", c.grace)
+	case c.server != "" && c.stopTimeout <= 0:
+		return fmt.Errorf("-stop-timeout %v must be positive", c.stopTimeout)
 	case c.server != "":
 		return c.serveOnly(ctx, out)
 	case c.client != "":
