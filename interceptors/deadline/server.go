@@ -88,18 +88,9 @@ func tapOf(opts []Option) tap.ServerInHandle {
 		if strings.HasPrefix(info.FullMethodName, healthPrefix) {
 			return ctx, nil
 		}
-		now := time.Now()
 		dl, ok := ctx.Deadline()
-		target, has := dl, ok
-		if !has && c.def > 0 {
-			target, has = now.Add(c.def), true
-		}
-		if c.cap > 0 {
-			if limit := now.Add(c.cap); !has || limit.Before(target) {
-				target, has = limit, true
-			}
-		}
-		if !has || (ok && !target.Before(dl)) {
+		target, set := c.target(time.Now(), dl, ok)
+		if !set {
 			return ctx, nil
 		}
 		// grpc-go cancels the stream's context when the stream ends, which
@@ -130,6 +121,17 @@ func (c *config) bound(ctx context.Context) (context.Context, context.CancelFunc
 				"deadline: %v left is below the server's minimum of %v", left.Round(time.Microsecond), c.floor)
 		}
 	}
+	target, set := c.target(now, dl, ok)
+	if !set {
+		return ctx, nil, nil
+	}
+	ctx, cancel := context.WithDeadline(ctx, target)
+	return ctx, cancel, nil
+}
+
+// target returns the deadline the default and cap give a call that arrived
+// at now with deadline dl (ok false: none), and whether it differs from dl.
+func (c *config) target(now, dl time.Time, ok bool) (time.Time, bool) {
 	target, has := dl, ok
 	if !has && c.def > 0 {
 		target, has = now.Add(c.def), true
@@ -139,11 +141,7 @@ func (c *config) bound(ctx context.Context) (context.Context, context.CancelFunc
 			target, has = limit, true
 		}
 	}
-	if !has || (ok && !target.Before(dl)) {
-		return ctx, nil, nil
-	}
-	ctx, cancel := context.WithDeadline(ctx, target)
-	return ctx, cancel, nil
+	return target, has && (!ok || target.Before(dl))
 }
 
 // serverStream reports the bounded context to the handler and enforces it:
