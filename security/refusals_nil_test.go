@@ -1,12 +1,10 @@
 package security_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,29 +16,12 @@ import (
 	"github.com/grpckit/grpckit/security"
 )
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // LogRefusals(nil, l) used to panic at the first handshake (in grpc-go's
 // connection goroutine, ending the process). It now refuses every
 // connection, logging why, and never serves in plain text.
 func TestLogRefusalsNilCredentials(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuf
+	var logs syncBuffer
 	creds := security.LogRefusals(nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	_ = creds.Info()
 	_ = creds.Clone()
