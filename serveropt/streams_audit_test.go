@@ -1,0 +1,760 @@
+package serveropt_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	otelcodes "go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpckit/grpckit/callopt"
+	"github.com/grpckit/grpckit/dialopt"
+	"github.com/grpckit/grpckit/interceptors/deadline"
+	"github.com/grpckit/grpckit/interceptors/logging"
+	"github.com/grpckit/grpckit/interceptors/metrics"
+	"github.com/grpckit/grpckit/interceptors/tracing"
+	"github.com/grpckit/grpckit/internal/semconv"
+	"github.com/grpckit/grpckit/internal/testsrv"
+	"github.com/grpckit/grpckit/serveropt"
+)
+
+// hostile streams: the body of the first request decides what the handler
+// does after one response: "echo" until EOF, "fail" with Aborted, "block"
+// until the context is done, "panic".
+type hostile struct {
+	testpb.UnimplementedTestServiceServer
+}
+
+func act(ctx context.Context, body string, send func() error) error {
+	switch body {
+	case "fail":
+		return status.Error(codes.Aborted, "hostile")
+	case "block":
+		<-ctx.Done()
+		return status.FromContextError(ctx.Err()).Err()
+	case "panic":
+		panic("hostile boom")
+	case "internal":
+		return status.Error(codes.Internal, "hostile")
+	}
+	return nil
+}
+
+func (hostile) FullDuplexCall(s testpb.TestService_FullDuplexCallServer) error {
+	first, err := s.Recv()
+	if err != nil {
+		return err
+	}
+	body := string(first.GetPayload().GetBody())
+	if err := s.Send(&testpb.StreamingOutputCallResponse{}); err != nil {
+		return err
+	}
+	if err := act(s.Context(), body, nil); err != nil {
+		return err
+	}
+	for {
+		if _, err := s.Recv(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := s.Send(&testpb.StreamingOutputCallResponse{}); err != nil {
+			return err
+		}
+	}
+}
+
+func (hostile) StreamingOutputCall(in *testpb.StreamingOutputCallRequest, s testpb.TestService_StreamingOutputCallServer) error {
+	for range 3 {
+		if err := s.Send(&testpb.StreamingOutputCallResponse{}); err != nil {
+			return err
+		}
+	}
+	return act(s.Context(), string(in.GetPayload().GetBody()), nil)
+}
+
+func (hostile) StreamingInputCall(s testpb.TestService_StreamingInputCallServer) error {
+	first, err := s.Recv()
+	if err != nil {
+		return err
+	}
+	if err := act(s.Context(), string(first.GetPayload().GetBody()), nil); err != nil {
+		return err
+	}
+	for {
+		if _, err := s.Recv(); err == io.EOF {
+			return s.SendAndClose(&testpb.StreamingInputCallResponse{})
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
+// syncBuf is a goroutine-safe log sink.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) lines(t *testing.T) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(s.b.Bytes()), []byte("\n")) {
+		if len(l) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if m["msg"] == "finished call" { // WithRecovery logs its own line
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// side is one side's observers.
+type side struct {
+	spans  *tracetest.SpanRecorder
+	reader *sdkmetric.ManualReader
+	logs   *syncBuf
+}
+
+func newSide() *side {
+	return &side{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader(), logs: &syncBuf{}}
+}
+
+func (s *side) tp() *sdktrace.TracerProvider {
+	return sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(s.spans))
+}
+
+func (s *side) mp() *sdkmetric.MeterProvider {
+	return sdkmetric.NewMeterProvider(sdkmetric.WithReader(s.reader))
+}
+
+func (s *side) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// durations returns the status codes of the duration measurements, counted.
+func (s *side) durations(t *testing.T, name string) map[string]uint64 {
+	var rm metricdata.ResourceMetrics
+	if err := s.reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != name {
+				continue
+			}
+			h, ok := m.Data.(metricdata.Histogram[float64])
+			if !ok {
+				t.Fatalf("%s is %T", name, m.Data)
+			}
+			for _, dp := range h.DataPoints {
+				v, _ := dp.Attributes.Value(semconv.RPCResponseStatusCodeKey)
+				got[v.AsString()] += dp.Count
+			}
+		}
+	}
+	return got
+}
+
+type stack struct {
+	client, server *side
+	c              testpb.TestServiceClient
+	hc             healthpb.HealthClient
+	hs             *health.Server
+}
+
+func newStack(t *testing.T, sopts []serveropt.Option, dopts ...dialopt.Option) *stack {
+	t.Helper()
+	st := &stack{client: newSide(), server: newSide(), hs: health.NewServer()}
+	srv, err := serveropt.NewServer(append([]serveropt.Option{
+		serveropt.WithTracing(tracing.WithTracerProvider(st.server.tp())),
+		serveropt.WithMetrics(metrics.WithMeterProvider(st.server.mp())),
+		serveropt.WithLogging(st.server.logger()),
+		serveropt.WithRecovery(),
+		serveropt.WithHealth(st.hs),
+	}, sopts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testsrv.Start(t, testsrv.WithServer(srv), testsrv.WithService(hostile{}), testsrv.WithoutHealth())
+	do, err := dialopt.New(append([]dialopt.Option{
+		dialopt.WithInsecure(),
+		dialopt.WithTracing(tracing.WithTracerProvider(st.client.tp())),
+		dialopt.WithMetrics(metrics.WithMeterProvider(st.client.mp())),
+		dialopt.WithLogging(st.client.logger()),
+	}, dopts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := s.Dial(t, do...)
+	st.c = testpb.NewTestServiceClient(cc)
+	st.hc = healthpb.NewHealthClient(cc)
+	return st
+}
+
+var levels = map[string]slog.Level{"DEBUG": slog.LevelDebug, "INFO": slog.LevelInfo, "WARN": slog.LevelWarn, "ERROR": slog.LevelError}
+
+// check waits for both sides to have observed one end of the call, then
+// checks each observer once more after a pause (to catch a second end).
+func (st *stack) check(t *testing.T, name string, clientCode, serverCode codes.Code) {
+	t.Helper()
+
+	ok := func(sd *side) bool { return len(sd.spans.Ended()) >= 1 && len(sd.logs.lines(t)) >= 1 }
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && !(ok(st.client) && ok(st.server)); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if serverCode == clientDeadline {
+		// The client's deadline and the server's timer (derived from
+		// grpc-timeout on arrival) race: the server's context is cancelled
+		// by the client's RST_STREAM, or its own deadline passes first.
+		// Either is right; every server observer must report the same one.
+		serverCode = codes.Canceled
+		for _, sp := range st.server.spans.Ended() {
+			for _, a := range sp.Attributes() {
+				if a.Key == semconv.RPCResponseStatusCodeKey && a.Value.AsString() == semconv.CodeName(codes.DeadlineExceeded) {
+					serverCode = codes.DeadlineExceeded
+				}
+			}
+		}
+	}
+	for _, sd := range []struct {
+		who    string
+		s      *side
+		code   codes.Code
+		metric string
+		level  func(codes.Code) slog.Level
+		client bool
+	}{
+		{"client", st.client, clientCode, "rpc.client.call.duration", clientLevel, true},
+		{"server", st.server, serverCode, "rpc.server.call.duration", serverLevel, false},
+	} {
+		started, ended := sd.s.spans.Started(), sd.s.spans.Ended()
+		if len(started) != 1 || len(ended) != 1 {
+			t.Errorf("%s: %s spans started %d, ended %d; want 1, 1", name, sd.who, len(started), len(ended))
+		}
+		for _, sp := range ended {
+			wantErr := semconv.Failed(sd.code, sd.client)
+			if got := sp.Status().Code == otelcodes.Error; got != wantErr {
+				t.Errorf("%s: %s span status %v, want error=%v (code %v)", name, sd.who, sp.Status(), wantErr, sd.code)
+			}
+			var gotCode string
+			for _, a := range sp.Attributes() {
+				if a.Key == semconv.RPCResponseStatusCodeKey {
+					gotCode = a.Value.AsString()
+				}
+			}
+			if gotCode != semconv.CodeName(sd.code) {
+				t.Errorf("%s: %s span status_code %q, want %q", name, sd.who, gotCode, semconv.CodeName(sd.code))
+			}
+		}
+		lines := sd.s.logs.lines(t)
+		if len(lines) != 1 {
+			t.Errorf("%s: %s log lines %d, want 1: %v", name, sd.who, len(lines), lines)
+		}
+		for _, l := range lines {
+			if l["grpc.code"] != sd.code.String() {
+				t.Errorf("%s: %s log grpc.code %v, want %v", name, sd.who, l["grpc.code"], sd.code)
+			}
+			if lv := levels[l["level"].(string)]; lv != sd.level(sd.code) {
+				t.Errorf("%s: %s log level %v, want %v", name, sd.who, lv, sd.level(sd.code))
+			}
+		}
+		d := sd.s.durations(t, sd.metric)
+		if len(d) != 1 || d[semconv.CodeName(sd.code)] != 1 {
+			t.Errorf("%s: %s durations %v, want one %s", name, sd.who, d, semconv.CodeName(sd.code))
+		}
+	}
+}
+
+func clientLevel(c codes.Code) slog.Level { return defaultClientLevel(c) }
+func serverLevel(c codes.Code) slog.Level { return defaultServerLevel(c) }
+
+// hooks counts the after-hook runs of a call and keeps the last error.
+type hooks struct {
+	n   atomic.Int32
+	mu  sync.Mutex
+	err error
+}
+
+func (h *hooks) opt() grpc.CallOption {
+	return callopt.Hook(nil, func(c *callopt.Call) {
+		h.mu.Lock()
+		h.err = c.Err
+		h.mu.Unlock()
+		h.n.Add(1)
+	})
+}
+
+func (h *hooks) check(t *testing.T, name string, want codes.Code) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && h.n.Load() == 0; {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n := h.n.Load(); n != 1 || status.Code(h.err) != want {
+		t.Errorf("%s: after-hook ran %d times with %v, want once with %v", name, n, h.err, want)
+	}
+}
+
+func req(body string) *testpb.StreamingOutputCallRequest {
+	return &testpb.StreamingOutputCallRequest{Payload: &testpb.Payload{Body: []byte(body)}}
+}
+
+func drain(f func() error) error {
+	for {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+}
+
+func TestStreamsAuditBidi(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name           string
+		body           string
+		sopts          []serveropt.Option
+		dopts          []dialopt.Option
+		copts          func() []grpc.CallOption
+		ctx            func() (context.Context, context.CancelFunc)
+		cancelAfterOne bool
+		closeSend      bool
+		client, server codes.Code
+	}{
+		{name: "echo CloseSend EOF", body: "echo", closeSend: true},
+		{name: "server error", body: "fail", client: codes.Aborted, server: codes.Aborted},
+		{name: "server internal", body: "internal", client: codes.Internal, server: codes.Internal},
+		{name: "panic", body: "panic", client: codes.Internal, server: codes.Internal},
+		{name: "cancel", body: "block", cancelAfterOne: true, client: codes.Canceled, server: codes.Canceled},
+		{name: "client deadline", body: "block", ctx: func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, client: codes.DeadlineExceeded, server: clientDeadline},
+		{name: "callopt timeout", body: "block", copts: func() []grpc.CallOption { return []grpc.CallOption{callopt.Timeout(100 * time.Millisecond)} },
+			client: codes.DeadlineExceeded, server: clientDeadline},
+		{name: "default timeout", body: "block", ctx: func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background()) // no deadline: the default applies
+		}, dopts: []dialopt.Option{dialopt.WithDefaultTimeout(100 * time.Millisecond)},
+			client: codes.DeadlineExceeded, server: clientDeadline},
+		{name: "server cap", body: "block", sopts: []serveropt.Option{serveropt.WithDeadline(deadline.WithCap(100 * time.Millisecond))},
+			client: codes.DeadlineExceeded, server: codes.DeadlineExceeded},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := newStack(t, tt.sopts, tt.dopts...)
+			var h hooks
+			opts := []grpc.CallOption{h.opt()}
+			if tt.copts != nil {
+				opts = append(opts, tt.copts()...)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if tt.ctx != nil {
+				ctx, cancel = tt.ctx()
+			}
+			defer cancel()
+			s, err := st.c.FullDuplexCall(ctx, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Send(req(tt.body)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Recv(); err != nil {
+				t.Fatalf("first Recv: %v", err)
+			}
+			if tt.cancelAfterOne {
+				cancel()
+			}
+			if tt.closeSend {
+				if err := s.CloseSend(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err = drain(func() error { _, err := s.Recv(); return err })
+			if want := tt.client; (want == codes.OK && err != io.EOF) || (want != codes.OK && status.Code(err) != want) {
+				t.Errorf("Recv: %v, want %v", err, want)
+			}
+			h.check(t, tt.name, tt.client)
+			st.check(t, tt.name, tt.client, tt.server)
+		})
+	}
+}
+
+func TestStreamsAuditServerStream(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name           string
+		body           string
+		client, server codes.Code
+	}{
+		{"EOF", "", codes.OK, codes.OK},
+		{"server error", "fail", codes.Aborted, codes.Aborted},
+		{"panic", "panic", codes.Internal, codes.Internal},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := newStack(t, nil)
+			var h hooks
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			s, err := st.c.StreamingOutputCall(ctx, req(tt.body), h.opt())
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = drain(func() error { _, err := s.Recv(); return err })
+			if want := tt.client; (want == codes.OK && err != io.EOF) || (want != codes.OK && status.Code(err) != want) {
+				t.Errorf("Recv: %v, want %v", err, tt.client)
+			}
+			h.check(t, tt.name, tt.client)
+			st.check(t, tt.name, tt.client, tt.server)
+		})
+	}
+}
+
+func TestStreamsAuditClientStream(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name           string
+		body           string
+		client, server codes.Code
+	}{
+		{"CloseAndRecv", "", codes.OK, codes.OK},
+		{"server error", "fail", codes.Aborted, codes.Aborted},
+		{"panic", "panic", codes.Internal, codes.Internal},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := newStack(t, nil)
+			var h hooks
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			s, err := st.c.StreamingInputCall(ctx, h.opt())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: []byte(tt.body)}}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.body == "" {
+				_ = s.Send(&testpb.StreamingInputCallRequest{})
+			}
+			_, err = s.CloseAndRecv()
+			if status.Code(err) != tt.client {
+				t.Errorf("CloseAndRecv: %v, want %v", err, tt.client)
+			}
+			h.check(t, tt.name, tt.client)
+			st.check(t, tt.name, tt.client, tt.server)
+		})
+	}
+}
+
+// TestStreamsAuditAbandoned: streams read once and abandoned, their
+// contexts cancelled later, leave no goroutine, and each is observed once
+// as Canceled.
+func TestStreamsAuditAbandoned(t *testing.T) {
+	st := newStack(t, nil, dialopt.WithDefaultTimeout(time.Minute))
+	ctx0, cancel0 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel0()
+	// warm up the connection.
+	if _, err := st.c.EmptyCall(ctx0, &testpb.Empty{}); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("EmptyCall: %v", err)
+	}
+	runtime.GC()
+	base := runtime.NumGoroutine()
+	const n = 200
+	var cancels []context.CancelFunc
+	var h hooks
+	for range n {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancels = append(cancels, cancel)
+		s, err := st.c.StreamingOutputCall(ctx, req("block"), h.opt())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Recv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range cancels {
+		c()
+	}
+	var got int
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if got = runtime.NumGoroutine(); got <= base {
+			break
+		}
+	}
+	if got > base {
+		t.Errorf("goroutines %d after %d abandoned streams, want <= %d", got, n, base)
+	}
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && (h.n.Load() < n || len(st.server.spans.Ended()) < n); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := h.n.Load(); got != n {
+		t.Errorf("after-hooks %d, want %d", got, n)
+	}
+	for who, sd := range map[string]*side{"client": st.client, "server": st.server} {
+		// n streams plus the warm-up EmptyCall.
+		if s, e := len(sd.spans.Started()), len(sd.spans.Ended()); s != n+1 || e != n+1 {
+			t.Errorf("%s spans started %d ended %d, want %d", who, s, e, n)
+		}
+		if l := len(sd.logs.lines(t)); l != n+1 {
+			t.Errorf("%s log lines %d, want %d", who, l, n)
+		}
+	}
+	if d := st.client.durations(t, "rpc.client.call.duration"); d["CANCELLED"] != n || len(d) != 2 {
+		t.Errorf("client durations %v, want %d CANCELLED", d, n)
+	}
+	if d := st.server.durations(t, "rpc.server.call.duration"); d["CANCELLED"] != n || len(d) != 2 {
+		t.Errorf("server durations %v, want %d CANCELLED", d, n)
+	}
+}
+
+// TestStreamsAuditHealthWatch: health Watch, a server stream, is not
+// observed on either side, and WithDeadline's cap does not end it.
+func TestStreamsAuditHealthWatch(t *testing.T) {
+	t.Parallel()
+	st := newStack(t, []serveropt.Option{serveropt.WithDeadline(deadline.WithCap(50*time.Millisecond), deadline.WithFloor(time.Millisecond))})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := st.hc.Watch(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { _, err := w.Recv(); errc <- err }()
+	select {
+	case err := <-errc:
+		t.Fatalf("Watch ended under the cap: %v, want it to stay open", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	cancel()
+	if err := <-errc; status.Code(err) != codes.Canceled {
+		t.Errorf("Watch after cancel: %v", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	for who, sd := range map[string]*side{"client": st.client, "server": st.server} {
+		if n := len(sd.spans.Started()); n != 0 {
+			t.Errorf("%s spans for Watch: %d, want 0", who, n)
+		}
+		if n := len(sd.logs.lines(t)); n != 0 {
+			t.Errorf("%s log lines for Watch: %d, want 0", who, n)
+		}
+	}
+	if d := st.server.durations(t, "rpc.server.call.duration"); len(d) != 0 {
+		t.Errorf("server durations for Watch: %v", d)
+	}
+}
+
+// clientDeadline marks a server code for a call ended by the client's deadline.
+const clientDeadline codes.Code = 1000
+
+var (
+	defaultClientLevel = logging.DefaultClientCodeToLevel
+	defaultServerLevel = logging.DefaultServerCodeToLevel
+)
+
+// TestStreamsAuditRefused: streams the server refuses before the handler
+// (auth, the deadline floor) are observed once on each side.
+func TestStreamsAuditRefused(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name           string
+		sopts          []serveropt.Option
+		timeout        time.Duration
+		client, server codes.Code
+	}{
+		{"auth", []serveropt.Option{serveropt.WithAuth(func(context.Context) (context.Context, error) {
+			return nil, status.Error(codes.Unauthenticated, "no")
+		})}, 10 * time.Second, codes.Unauthenticated, codes.Unauthenticated},
+		{"floor", []serveropt.Option{serveropt.WithDeadline(deadline.WithFloor(time.Second))}, 300 * time.Millisecond, codes.DeadlineExceeded, codes.DeadlineExceeded},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := newStack(t, tt.sopts)
+			var h hooks
+			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
+			defer cancel()
+			s, err := st.c.FullDuplexCall(ctx, h.opt())
+			if err == nil {
+				_ = s.Send(req("echo"))
+				_, err = s.Recv()
+			}
+			if status.Code(err) != tt.client {
+				t.Errorf("FullDuplexCall: %v, want %v", err, tt.client)
+			}
+			h.check(t, tt.name, tt.client)
+			st.check(t, tt.name, tt.client, tt.server)
+		})
+	}
+}
+
+// TestStreamsAuditOneWay: server- and client-streams ended by cancel, the
+// client's deadline and the server's cap.
+func TestStreamsAuditOneWay(t *testing.T) {
+	t.Parallel()
+	type ender struct {
+		name           string
+		sopts          []serveropt.Option
+		ctx            func() (context.Context, context.CancelFunc)
+		cancelMid      bool
+		client, server codes.Code
+	}
+	long := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), 10*time.Second)
+	}
+	short := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), 100*time.Millisecond)
+	}
+	enders := []ender{
+		{"cancel", nil, long, true, codes.Canceled, codes.Canceled},
+		{"client deadline", nil, short, false, codes.DeadlineExceeded, clientDeadline},
+		{"server cap", []serveropt.Option{serveropt.WithDeadline(deadline.WithCap(100 * time.Millisecond))}, long, false, codes.DeadlineExceeded, codes.DeadlineExceeded},
+		{"server default", []serveropt.Option{serveropt.WithDeadline(deadline.WithDefault(100 * time.Millisecond))}, func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}, false, codes.DeadlineExceeded, codes.DeadlineExceeded},
+	}
+	for _, e := range enders {
+		t.Run("server stream "+e.name, func(t *testing.T) {
+			t.Parallel()
+			st := newStack(t, e.sopts)
+			var h hooks
+			ctx, cancel := e.ctx()
+			defer cancel()
+			s, err := st.c.StreamingOutputCall(ctx, req("block"), h.opt())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Recv(); err != nil {
+				t.Fatal(err)
+			}
+			if e.cancelMid {
+				cancel()
+			}
+			err = drain(func() error { _, err := s.Recv(); return err })
+			if status.Code(err) != e.client {
+				t.Errorf("Recv: %v, want %v", err, e.client)
+			}
+			h.check(t, e.name, e.client)
+			st.check(t, e.name, e.client, e.server)
+		})
+		t.Run("client stream "+e.name, func(t *testing.T) {
+			t.Parallel()
+			st := newStack(t, e.sopts)
+			var h hooks
+			ctx, cancel := e.ctx()
+			defer cancel()
+			s, err := st.c.StreamingInputCall(ctx, h.opt())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: []byte("block")}}); err != nil {
+				t.Fatal(err)
+			}
+			if e.cancelMid {
+				time.Sleep(20 * time.Millisecond)
+				cancel()
+			}
+			_, err = s.CloseAndRecv()
+			if status.Code(err) != e.client {
+				t.Errorf("CloseAndRecv: %v, want %v", err, e.client)
+			}
+			h.check(t, e.name, e.client)
+			st.check(t, e.name, e.client, e.server)
+		})
+	}
+}
+
+// TestStreamsAuditDefaultTimeoutReleased: the default timeout's context
+// (seen by an interceptor inside it) is released when the stream ends, not
+// when the timeout elapses.
+func TestStreamsAuditDefaultTimeoutReleased(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var inner []context.Context
+	capture := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		mu.Lock()
+		inner = append(inner, ctx)
+		mu.Unlock()
+		return streamer(ctx, desc, cc, method, opts...)
+	}
+	st := newStack(t, nil, dialopt.WithDefaultTimeout(time.Hour), dialopt.WithStreamInterceptors(capture))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Server stream read to EOF.
+	s, err := st.c.StreamingOutputCall(ctx, req(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drain(func() error { _, err := s.Recv(); return err }); err != io.EOF {
+		t.Fatalf("Recv: %v", err)
+	}
+	// Client stream.
+	cs, err := st.c.StreamingInputCall(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = cs.Send(&testpb.StreamingInputCallRequest{})
+	if _, err := cs.CloseAndRecv(); err != nil {
+		t.Fatal(err)
+	}
+	// Bidi ended by a server error.
+	b, err := st.c.FullDuplexCall(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Send(req("fail"))
+	if err := drain(func() error { _, err := b.Recv(); return err }); status.Code(err) != codes.Aborted {
+		t.Fatalf("Recv: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(inner) != 3 {
+		t.Fatalf("captured %d contexts, want 3", len(inner))
+	}
+	for i, c := range inner {
+		if _, ok := c.Deadline(); !ok {
+			t.Errorf("stream %d: no default deadline", i)
+		}
+		if c.Err() == nil {
+			t.Errorf("stream %d: the default timeout's context is still live after the stream ended", i)
+		}
+	}
+}
+
