@@ -11,6 +11,7 @@ import (
 
 	"github.com/grpckit/grpckit/internal/chain"
 	"github.com/grpckit/grpckit/internal/opterr"
+	"github.com/grpckit/grpckit/internal/streamend"
 )
 
 // UnaryClientInterceptor runs the hooks of the callopt options among a unary
@@ -48,8 +49,15 @@ func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 // RecvMsg returned io.EOF or an error, the single response of a
 // client-streaming call arrived, the stream could not be created, or its
 // context was cancelled (an abandoned stream is covered without a goroutine of
-// ours). The stream is returned unwrapped. With no callopt option present it
-// adds no allocation.
+// ours). Without Timeout the stream is returned unwrapped. With Timeout it is
+// wrapped so that the timeout's context is released after the stream's
+// terminal RecvMsg or SendMsg returns (as deadline.StreamClientInterceptor
+// does), not while grpc-go finishes the stream: interceptors inside this one
+// that watch the context would otherwise see it cancelled and report a
+// stream that succeeded or failed on its own as Canceled. A stream abandoned
+// without such an event keeps the timeout until its parent context is done
+// or the timeout elapses. With no callopt option present it adds no
+// allocation.
 func StreamClientInterceptor() grpc.StreamClientInterceptor {
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		if !hasOption(opts) {
@@ -61,14 +69,44 @@ func StreamClientInterceptor() grpc.StreamClientInterceptor {
 			r.finish(err)
 			return nil, err
 		}
-		r.grpcOpts = append(r.grpcOpts, grpc.OnFinish(r.finish))
+		r.grpcOpts = append(r.grpcOpts, grpc.OnFinish(r.after)) // the timeout is released by timeoutStream
 		cs, err := streamer(r.call.ctx, desc, cc, method, r.grpcOpts...)
 		if err != nil {
 			r.finish(err)
 			return nil, err
 		}
-		return cs, nil
+		if r.cancel == nil {
+			return cs, nil
+		}
+		return &timeoutStream{ClientStream: cs, serverStreams: desc.ServerStreams, cancel: r.cancel}, nil
 	}
+}
+
+// timeoutStream releases a Timeout's context once the stream has ended
+// (streamend's rules), after the interceptors inside have seen the end.
+type timeoutStream struct {
+	grpc.ClientStream
+	serverStreams bool
+	cancel        context.CancelFunc
+}
+
+// RecvMsg releases the timeout when it fails (io.EOF included) or, for a
+// stream with a single response, once that response arrived.
+func (s *timeoutStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if streamend.RecvEnds(err, s.serverStreams) {
+		s.cancel()
+	}
+	return err
+}
+
+// SendMsg releases the timeout on an error other than io.EOF.
+func (s *timeoutStream) SendMsg(m any) error {
+	err := s.ClientStream.SendMsg(m)
+	if streamend.SendEnds(err) {
+		s.cancel()
+	}
+	return err
 }
 
 func hasOption(opts []grpc.CallOption) bool {
@@ -201,13 +239,18 @@ func checkAdded(i int, o grpc.CallOption) error {
 	return nil
 }
 
-// finish runs the after-hooks exactly once and releases the timeout.
+// finish releases the timeout and runs the after-hooks, unless they ran.
 func (r *run) finish(err error) {
-	if !r.done.CompareAndSwap(false, true) {
-		return
-	}
 	if r.cancel != nil {
 		r.cancel()
+	}
+	r.after(err)
+}
+
+// after runs the after-hooks exactly once.
+func (r *run) after(err error) {
+	if !r.done.CompareAndSwap(false, true) {
+		return
 	}
 	r.call.Err = err
 	r.call.Duration = time.Since(r.call.Start)

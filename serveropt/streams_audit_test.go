@@ -758,3 +758,54 @@ func TestStreamsAuditDefaultTimeoutReleased(t *testing.T) {
 	}
 }
 
+// TestStreamsAuditCalloptTimeoutEnd: a stream with callopt.Timeout that
+// ends before its timeout (read to io.EOF, or a server error) is observed
+// with its own status, never as Canceled: callopt releasing its timeout as
+// grpc-go finishes the stream must not race the observers inside it.
+func TestStreamsAuditCalloptTimeoutEnd(t *testing.T) {
+	t.Parallel()
+	st := newStack(t, nil)
+	const n = 100
+	var h hooks
+	for range n {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		s, err := st.c.StreamingOutputCall(ctx, req(""), callopt.Timeout(time.Minute), h.opt())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := drain(func() error { _, err := s.Recv(); return err }); err != io.EOF {
+			t.Fatalf("Recv: %v, want io.EOF", err)
+		}
+		b, err := st.c.FullDuplexCall(ctx, callopt.Timeout(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = b.Send(req("fail"))
+		if err := drain(func() error { _, err := b.Recv(); return err }); status.Code(err) != codes.Aborted {
+			t.Fatalf("Recv: %v, want Aborted", err)
+		}
+		cancel()
+	}
+	time.Sleep(50 * time.Millisecond)
+	if d := st.client.durations(t, "rpc.client.call.duration"); d["OK"] != n || d["ABORTED"] != n || len(d) != 2 {
+		t.Errorf("client durations %v, want %d OK and %d ABORTED", d, n, n)
+	}
+	var logged = map[any]int{}
+	for _, l := range st.client.logs.lines(t) {
+		logged[l["grpc.code"]]++
+	}
+	if logged["OK"] != n || logged["Aborted"] != n || len(logged) != 2 {
+		t.Errorf("client log codes %v, want %d OK and %d Aborted", logged, n, n)
+	}
+	bad := 0
+	for _, sp := range st.client.spans.Ended() {
+		for _, a := range sp.Attributes() {
+			if a.Key == semconv.RPCResponseStatusCodeKey && a.Value.AsString() == "CANCELLED" {
+				bad++
+			}
+		}
+	}
+	if bad != 0 {
+		t.Errorf("%d of %d client spans CANCELLED, want 0", bad, 2*n)
+	}
+}
