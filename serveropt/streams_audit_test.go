@@ -701,9 +701,9 @@ func TestStreamsAuditOneWay(t *testing.T) {
 	}
 }
 
-// TestStreamsAuditDefaultTimeoutReleased: the default timeout's context
-// (seen by an interceptor inside it) is released when the stream ends, not
-// when the timeout elapses.
+// TestStreamsAuditDefaultTimeoutReleased: the context of the default
+// timeout, and of callopt.Timeout (seen by an interceptor inside them), is
+// released when the stream ends, not when the timeout elapses.
 func TestStreamsAuditDefaultTimeoutReleased(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
@@ -743,10 +743,27 @@ func TestStreamsAuditDefaultTimeoutReleased(t *testing.T) {
 	if err := drain(func() error { _, err := b.Recv(); return err }); status.Code(err) != codes.Aborted {
 		t.Fatalf("Recv: %v", err)
 	}
+	// callopt.Timeout's context, on a server stream read to EOF and on a
+	// client stream's single response.
+	s, err = st.c.StreamingOutputCall(ctx, req(""), callopt.Timeout(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drain(func() error { _, err := s.Recv(); return err }); err != io.EOF {
+		t.Fatalf("Recv: %v", err)
+	}
+	cs, err = st.c.StreamingInputCall(ctx, callopt.Timeout(time.Hour), callopt.Hook(nil, func(*callopt.Call) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = cs.Send(&testpb.StreamingInputCallRequest{})
+	if _, err := cs.CloseAndRecv(); err != nil {
+		t.Fatal(err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(inner) != 3 {
-		t.Fatalf("captured %d contexts, want 3", len(inner))
+	if len(inner) != 5 {
+		t.Fatalf("captured %d contexts, want 5", len(inner))
 	}
 	for i, c := range inner {
 		if _, ok := c.Deadline(); !ok {
