@@ -826,3 +826,105 @@ func TestStreamsAuditCalloptTimeoutEnd(t *testing.T) {
 		t.Errorf("%d of %d client spans CANCELLED, want 0", bad, 2*n)
 	}
 }
+
+// TestStreamsAuditAbandonedCallopt: as TestStreamsAuditAbandoned, for
+// streams with callopt.Timeout and an after-hook, abandoned after one
+// message on both sides' goroutines (a Send racing the cancel).
+func TestStreamsAuditAbandonedCallopt(t *testing.T) {
+	st := newStack(t, nil)
+	ctx0, cancel0 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel0()
+	if _, err := st.c.EmptyCall(ctx0, &testpb.Empty{}); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("EmptyCall: %v", err)
+	}
+	runtime.GC()
+	base := runtime.NumGoroutine()
+	const n = 200
+	var h hooks
+	var wg sync.WaitGroup
+	for range n {
+		ctx, cancel := context.WithCancel(context.Background())
+		s, err := st.c.FullDuplexCall(ctx, callopt.Timeout(time.Hour), h.opt())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Send(req("echo")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Recv(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s.Send(req("echo")) == nil {
+			}
+		}()
+		cancel()
+	}
+	wg.Wait()
+	var got int
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if got = runtime.NumGoroutine(); got <= base {
+			break
+		}
+	}
+	if got > base {
+		t.Errorf("goroutines %d after %d abandoned streams, want <= %d", got, n, base)
+	}
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && (h.n.Load() < n || len(st.server.spans.Ended()) < n+1); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := h.n.Load(); got != n {
+		t.Errorf("after-hooks %d, want %d", got, n)
+	}
+	if d := st.client.durations(t, "rpc.client.call.duration"); d["CANCELLED"] != n || len(d) != 2 {
+		t.Errorf("client durations %v, want %d CANCELLED (and the warm-up)", d, n)
+	}
+	if d := st.server.durations(t, "rpc.server.call.duration"); d["CANCELLED"] != n || len(d) != 2 {
+		t.Errorf("server durations %v, want %d CANCELLED (and the warm-up)", d, n)
+	}
+	for who, sd := range map[string]*side{"client": st.client, "server": st.server} {
+		if s, e := len(sd.spans.Started()), len(sd.spans.Ended()); s != n+1 || e != n+1 {
+			t.Errorf("%s spans started %d ended %d, want %d", who, s, e, n+1)
+		}
+		if l := len(sd.logs.lines(t)); l != n+1 {
+			t.Errorf("%s log lines %d, want %d", who, l, n+1)
+		}
+	}
+}
+
+// TestStreamsAuditKeepSending: a client stream whose server fails after the
+// first message while the client keeps sending (SendMsg returns io.EOF),
+// then reads the status; and Recv called again after the end.
+func TestStreamsAuditKeepSending(t *testing.T) {
+	t.Parallel()
+	st := newStack(t, nil)
+	var h hooks
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := st.c.StreamingInputCall(ctx, h.opt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: []byte("fail")}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if err := s.Send(&testpb.StreamingInputCallRequest{}); err == io.EOF {
+			break
+		} else if err != nil || i > 10000 {
+			t.Fatalf("Send %d: %v, want io.EOF eventually", i, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := s.CloseAndRecv(); status.Code(err) != codes.Aborted {
+		t.Errorf("CloseAndRecv: %v, want Aborted", err)
+	}
+	if err := s.RecvMsg(&testpb.StreamingInputCallResponse{}); status.Code(err) != codes.Aborted {
+		t.Errorf("RecvMsg again: %v, want Aborted", err)
+	}
+	h.check(t, "keep sending", codes.Aborted)
+	st.check(t, "keep sending", codes.Aborted, codes.Aborted)
+}
