@@ -547,7 +547,7 @@ func TestStreamsAuditAbandoned(t *testing.T) {
 // observed on either side, and WithDeadline's cap does not end it.
 func TestStreamsAuditHealthWatch(t *testing.T) {
 	t.Parallel()
-	st := newStack(t, []serveropt.Option{serveropt.WithDeadline(deadline.WithCap(50*time.Millisecond), deadline.WithFloor(time.Millisecond))})
+	st := newStack(t, []serveropt.Option{serveropt.WithDeadline(deadline.WithCap(50*time.Millisecond), deadline.WithDefault(20*time.Millisecond), deadline.WithFloor(time.Millisecond))})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w, err := st.hc.Watch(ctx, &healthpb.HealthCheckRequest{})
@@ -927,4 +927,55 @@ func TestStreamsAuditKeepSending(t *testing.T) {
 	}
 	h.check(t, "keep sending", codes.Aborted)
 	st.check(t, "keep sending", codes.Aborted, codes.Aborted)
+}
+
+// TestStreamsAuditDeadCtx: a stream created with a context already
+// cancelled, or already past its deadline, fails at creation with the
+// context's code and is observed once on the client (the server never sees
+// it).
+func TestStreamsAuditDeadCtx(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		code codes.Code
+	}{
+		{"cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, codes.Canceled},
+		{"expired", func() (context.Context, context.CancelFunc) {
+			return context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		}, codes.DeadlineExceeded},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := newStack(t, nil, dialopt.WithDefaultTimeout(time.Hour))
+			var h hooks
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			s, err := st.c.FullDuplexCall(ctx, callopt.Timeout(time.Minute), h.opt())
+			if err == nil {
+				_, err = s.Recv()
+			}
+			if status.Code(err) != tt.code {
+				t.Errorf("FullDuplexCall: %v, want %v", err, tt.code)
+			}
+			h.check(t, tt.name, tt.code)
+			time.Sleep(50 * time.Millisecond)
+			if s, e := len(st.client.spans.Started()), len(st.client.spans.Ended()); s != 1 || e != 1 {
+				t.Errorf("client spans started %d ended %d, want 1, 1", s, e)
+			}
+			if l := st.client.logs.lines(t); len(l) != 1 || l[0]["grpc.code"] != tt.code.String() {
+				t.Errorf("client log lines %v, want one %v", l, tt.code)
+			}
+			if d := st.client.durations(t, "rpc.client.call.duration"); len(d) != 1 || d[semconv.CodeName(tt.code)] != 1 {
+				t.Errorf("client durations %v, want one %s", d, semconv.CodeName(tt.code))
+			}
+			if n := len(st.server.spans.Started()); n != 0 {
+				t.Errorf("server spans %d, want 0", n)
+			}
+		})
+	}
 }
