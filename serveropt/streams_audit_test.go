@@ -195,9 +195,15 @@ type stack struct {
 
 func newStack(t *testing.T, sopts []serveropt.Option, dopts ...dialopt.Option) *stack {
 	t.Helper()
+	return newStackTraced(t, nil, sopts, dopts...)
+}
+
+// newStackTraced is newStack with tracing options for both sides.
+func newStackTraced(t *testing.T, topts []tracing.Option, sopts []serveropt.Option, dopts ...dialopt.Option) *stack {
+	t.Helper()
 	st := &stack{client: newSide(), server: newSide(), hs: health.NewServer()}
 	srv, err := serveropt.NewServer(append([]serveropt.Option{
-		serveropt.WithTracing(tracing.WithTracerProvider(st.server.tp())),
+		serveropt.WithTracing(append([]tracing.Option{tracing.WithTracerProvider(st.server.tp())}, topts...)...),
 		serveropt.WithMetrics(metrics.WithMeterProvider(st.server.mp())),
 		serveropt.WithLogging(st.server.logger()),
 		serveropt.WithRecovery(),
@@ -209,7 +215,7 @@ func newStack(t *testing.T, sopts []serveropt.Option, dopts ...dialopt.Option) *
 	s := testsrv.Start(t, testsrv.WithServer(srv), testsrv.WithService(hostile{}), testsrv.WithoutHealth())
 	do, err := dialopt.New(append([]dialopt.Option{
 		dialopt.WithInsecure(),
-		dialopt.WithTracing(tracing.WithTracerProvider(st.client.tp())),
+		dialopt.WithTracing(append([]tracing.Option{tracing.WithTracerProvider(st.client.tp())}, topts...)...),
 		dialopt.WithMetrics(metrics.WithMeterProvider(st.client.mp())),
 		dialopt.WithLogging(st.client.logger()),
 	}, dopts...)...)
@@ -977,5 +983,60 @@ func TestStreamsAuditDeadCtx(t *testing.T) {
 				t.Errorf("server spans %d, want 0", n)
 			}
 		})
+	}
+}
+
+// TestStreamsAuditMessageEvents: with WithMessageEvents, a bidi stream of
+// three messages each way has SENT and RECEIVED events numbered 1..3 on
+// both spans; io.EOF is not a message.
+func TestStreamsAuditMessageEvents(t *testing.T) {
+	t.Parallel()
+	st := newStackTraced(t, []tracing.Option{tracing.WithMessageEvents()}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := st.c.FullDuplexCall(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := s.Send(req("echo")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Recv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recv(); err != io.EOF {
+		t.Fatalf("Recv: %v, want io.EOF", err)
+	}
+	st.check(t, "message events", codes.OK, codes.OK)
+	for who, sd := range map[string]*side{"client": st.client, "server": st.server} {
+		ids := map[string][]int64{}
+		for _, sp := range sd.spans.Ended() {
+			for _, ev := range sp.Events() {
+				var typ string
+				var id int64
+				for _, a := range ev.Attributes {
+					switch a.Key {
+					case "message.type":
+						typ = a.Value.AsString()
+					case "message.id":
+						id = a.Value.AsInt64()
+					}
+				}
+				ids[typ] = append(ids[typ], id)
+			}
+		}
+		for _, typ := range []string{"SENT", "RECEIVED"} {
+			if got := ids[typ]; len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
+				t.Errorf("%s %s message ids %v, want [1 2 3]", who, typ, got)
+			}
+		}
+		if len(ids) != 2 {
+			t.Errorf("%s message events %v, want SENT and RECEIVED only", who, ids)
+		}
 	}
 }
