@@ -32,6 +32,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/tracing"
 	"github.com/grpckit/grpckit/internal/semconv"
 	"github.com/grpckit/grpckit/internal/testsrv"
+	validatepb "github.com/grpckit/grpckit/internal/validatepb"
 	"github.com/grpckit/grpckit/serveropt"
 )
 
@@ -190,6 +191,7 @@ type stack struct {
 	client, server *side
 	c              testpb.TestServiceClient
 	hc             healthpb.HealthClient
+	uc             *validatepb.UserServiceClient
 	hs             *health.Server
 }
 
@@ -212,7 +214,8 @@ func newStackTraced(t *testing.T, topts []tracing.Option, sopts []serveropt.Opti
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := testsrv.Start(t, testsrv.WithServer(srv), testsrv.WithService(hostile{}), testsrv.WithoutHealth())
+	s := testsrv.Start(t, testsrv.WithServer(srv), testsrv.WithService(hostile{}), testsrv.WithoutHealth(),
+		testsrv.WithRegister(func(s *grpc.Server) { validatepb.RegisterUserServiceServer(s, chat{}) }))
 	do, err := dialopt.New(append([]dialopt.Option{
 		dialopt.WithInsecure(),
 		dialopt.WithTracing(append([]tracing.Option{tracing.WithTracerProvider(st.client.tp())}, topts...)...),
@@ -225,6 +228,7 @@ func newStackTraced(t *testing.T, topts []tracing.Option, sopts []serveropt.Opti
 	cc := s.Dial(t, do...)
 	st.c = testpb.NewTestServiceClient(cc)
 	st.hc = healthpb.NewHealthClient(cc)
+	st.uc = validatepb.NewUserServiceClient(cc)
 	return st
 }
 
@@ -848,9 +852,10 @@ func TestStreamsAuditAbandonedCallopt(t *testing.T) {
 	const n = 200
 	var h hooks
 	var wg sync.WaitGroup
-	for range n {
+	var calls [n]callopt.Call // Capture reads the header and trailer grpc-go writes
+	for i := range n {
 		ctx, cancel := context.WithCancel(context.Background())
-		s, err := st.c.FullDuplexCall(ctx, callopt.Timeout(time.Hour), h.opt())
+		s, err := st.c.FullDuplexCall(ctx, callopt.Timeout(time.Hour), callopt.Capture(&calls[i]), h.opt()) // h counts after Capture wrote
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -884,6 +889,12 @@ func TestStreamsAuditAbandonedCallopt(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if got := h.n.Load(); got != n {
 		t.Errorf("after-hooks %d, want %d", got, n)
+	}
+	for i := range calls {
+		if status.Code(calls[i].Err) != codes.Canceled {
+			t.Errorf("stream %d captured %v, want Canceled", i, calls[i].Err)
+			break
+		}
 	}
 	if d := st.client.durations(t, "rpc.client.call.duration"); d["CANCELLED"] != n || len(d) != 2 {
 		t.Errorf("client durations %v, want %d CANCELLED (and the warm-up)", d, n)
@@ -1039,4 +1050,56 @@ func TestStreamsAuditMessageEvents(t *testing.T) {
 			t.Errorf("%s message events %v, want SENT and RECEIVED only", who, ids)
 		}
 	}
+}
+
+// chat echoes Chat; the other methods are not used.
+type chat struct{ validatepb.UserServiceServer }
+
+func (chat) Chat(s grpc.BidiStreamingServer[validatepb.Chunk, validatepb.Chunk]) error {
+	for {
+		c, err := s.Recv()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.Send(c); err != nil {
+			return err
+		}
+	}
+}
+
+// TestStreamsAuditValidation: a bidi stream whose second message breaks a
+// rule (dialopt.WithValidation) fails that Send with InvalidArgument; the
+// client's observers and after-hook report InvalidArgument, the server sees
+// a cancelled call.
+func TestStreamsAuditValidation(t *testing.T) {
+	t.Parallel()
+	st := newStack(t, nil, dialopt.WithValidation())
+	var h hooks
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var call callopt.Call
+	s, err := st.uc.Chat(ctx, callopt.Capture(&call), h.opt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(&validatepb.Chunk{Data: []byte("ok")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(&validatepb.Chunk{Data: []byte("too long!")}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("invalid Send: %v, want InvalidArgument", err)
+	}
+	if _, err := s.Recv(); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("Recv after the invalid Send: %v, want InvalidArgument", err)
+	}
+	h.check(t, "validation", codes.InvalidArgument)
+	if status.Code(call.Err) != codes.InvalidArgument {
+		t.Errorf("captured %v, want InvalidArgument", call.Err)
+	}
+	st.check(t, "validation", codes.InvalidArgument, codes.Canceled)
 }
