@@ -22,12 +22,15 @@
 // default one. Before-hooks run in that order, before anything is sent, and may
 // change the outgoing context or add grpc call options; after-hooks run exactly
 // once per call, on every path: success, error, a call that never reached a
-// transport, a stream abandoned by cancelling its context.
+// transport, a stream abandoned by cancelling its context. A stream's
+// after-hooks run when its caller has seen the end (a RecvMsg error or
+// io.EOF, a failed SendMsg, the context done), with the error the caller
+// got; see StreamClientInterceptor.
 //
 // Hooks must not panic: a panic in a hook is not recovered. A before-hook's
 // panic reaches the caller and that call's after-hooks do not run; a
-// stream's after-hooks may run on a grpc-go goroutine, where a panic ends
-// the process.
+// stream's after-hooks may run on a grpc-go goroutine or a context's
+// AfterFunc goroutine, where a panic ends the process.
 //
 // With no callopt option present the interceptors add no allocation.
 package callopt

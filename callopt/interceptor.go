@@ -11,6 +11,7 @@ import (
 
 	"github.com/grpckit/grpckit/internal/chain"
 	"github.com/grpckit/grpckit/internal/opterr"
+	"github.com/grpckit/grpckit/internal/streamend"
 )
 
 // UnaryClientInterceptor runs the hooks of the callopt options among a unary
@@ -44,12 +45,21 @@ func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 
 // StreamClientInterceptor runs the hooks of the callopt options among a
 // stream's options and strips those options before calling the streamer. The
-// after-hooks run from grpc.OnFinish, once the stream has ended on any path:
-// RecvMsg returned io.EOF or an error, the single response of a
-// client-streaming call arrived, the stream could not be created, or its
-// context was cancelled (an abandoned stream is covered without a goroutine of
-// ours). The stream is returned unwrapped. With no callopt option present it
-// adds no allocation.
+// after-hooks run once the stream has ended, with the error its caller got:
+// RecvMsg returned io.EOF (nil) or an error, the single response of a
+// client-streaming call arrived, SendMsg failed with an error other than
+// io.EOF (an interceptor inside this one, such as validation, may fail it
+// while grpc-go sees a cancelled stream), the stream could not be created, or
+// its context (with the Timeout, if any) was done, which covers an abandoned
+// stream without a goroutine of ours. These are the ends the logging, metrics
+// and tracing interceptors observe (internal/streamend), so the hooks and
+// those interceptors agree; the hooks also wait for grpc-go to have finished
+// the stream (grpc.OnFinish), so Call's Header, Trailer and Peer are final.
+// The Timeout's context is released then, after the interceptors inside have
+// seen the end. A stream that ends otherwise (its caller stops after a Header
+// error) keeps the hooks and the Timeout pending until its context is done.
+// A stream with callopt options is wrapped; with none present the
+// interceptor adds no allocation.
 func StreamClientInterceptor() grpc.StreamClientInterceptor {
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		if !hasOption(opts) {
@@ -61,13 +71,44 @@ func StreamClientInterceptor() grpc.StreamClientInterceptor {
 			r.finish(err)
 			return nil, err
 		}
-		r.grpcOpts = append(r.grpcOpts, grpc.OnFinish(r.finish))
+		s := &hookStream{r: r}
+		r.grpcOpts = append(r.grpcOpts, grpc.OnFinish(s.grpcFinished))
 		cs, err := streamer(r.call.ctx, desc, cc, method, r.grpcOpts...)
 		if err != nil {
 			r.finish(err)
 			return nil, err
 		}
-		return cs, nil
+		s.Start(r.call.ctx, cs, desc, s)
+		return s, nil
+	}
+}
+
+// hookStream runs the after-hooks and releases the Timeout at the second of
+// two events: the stream's first terminal event as its caller saw it
+// (streamend's rules), after the interceptors inside have seen it, and
+// grpc-go's OnFinish, after which Call's header, trailer and peer are
+// written. The error is the caller's. OnFinish alone runs inside RecvMsg,
+// before the inner interceptors see the end (releasing the Timeout there
+// made them report Canceled), and with grpc-go's error (Canceled for a
+// stream an inner interceptor cancelled after failing SendMsg).
+type hookStream struct {
+	streamend.Stream[*hookStream]
+	r      *run
+	events atomic.Int32
+	err    error // the caller's; written before its event is counted
+}
+
+// EndStream implements streamend.Ender.
+func (s *hookStream) EndStream(_ context.Context, err error) {
+	s.err = err
+	s.event()
+}
+
+func (s *hookStream) grpcFinished(error) { s.event() }
+
+func (s *hookStream) event() {
+	if s.events.Add(1) == 2 {
+		s.r.finish(s.err)
 	}
 }
 
