@@ -40,8 +40,9 @@ func Forward(ctx context.Context, keys ...string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, kv...)
 }
 
-// listedBefore reports whether the lower-case key k matches one of earlier
-// once that is lower-cased as Forward lower-cases keys (A-Z only).
+// listedBefore reports whether the lower-case key k matches one of the
+// earlier keys once that is lower-cased as Forward lower-cases keys (A-Z
+// only).
 func listedBefore(earlier []string, k string) bool {
 	for _, e := range earlier {
 		if len(e) == len(k) && equalFoldASCII(e, k) {

@@ -1,9 +1,7 @@
 package serveropt_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"runtime"
@@ -108,31 +106,12 @@ func (hostile) StreamingInputCall(s testpb.TestService_StreamingInputCallServer)
 	}
 }
 
-// syncBuf is a goroutine-safe log sink.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) lines(t *testing.T) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// finished returns the "finished call" lines in logs (WithRecovery writes a
+// line of its own for a panic).
+func finished(t *testing.T, logs *syncBuffer) []map[string]any {
 	var out []map[string]any
-	for _, l := range bytes.Split(bytes.TrimSpace(s.b.Bytes()), []byte("\n")) {
-		if len(l) == 0 {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal(l, &m); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		if m["msg"] == "finished call" { // WithRecovery logs its own line
+	for _, m := range logs.lines(t) {
+		if m["msg"] == "finished call" {
 			out = append(out, m)
 		}
 	}
@@ -143,11 +122,11 @@ func (s *syncBuf) lines(t *testing.T) []map[string]any {
 type side struct {
 	spans  *tracetest.SpanRecorder
 	reader *sdkmetric.ManualReader
-	logs   *syncBuf
+	logs   *syncBuffer
 }
 
 func newSide() *side {
-	return &side{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader(), logs: &syncBuf{}}
+	return &side{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader(), logs: &syncBuffer{}}
 }
 
 func (s *side) tp() *sdktrace.TracerProvider {
@@ -239,7 +218,7 @@ var levels = map[string]slog.Level{"DEBUG": slog.LevelDebug, "INFO": slog.LevelI
 func (st *stack) check(t *testing.T, name string, clientCode, serverCode codes.Code) {
 	t.Helper()
 
-	ok := func(sd *side) bool { return len(sd.spans.Ended()) >= 1 && len(sd.logs.lines(t)) >= 1 }
+	ok := func(sd *side) bool { return len(sd.spans.Ended()) >= 1 && len(finished(t, sd.logs)) >= 1 }
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && !(ok(st.client) && ok(st.server)); {
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -288,7 +267,7 @@ func (st *stack) check(t *testing.T, name string, clientCode, serverCode codes.C
 				t.Errorf("%s: %s span status_code %q, want %q", name, sd.who, gotCode, semconv.CodeName(sd.code))
 			}
 		}
-		lines := sd.s.logs.lines(t)
+		lines := finished(t, sd.s.logs)
 		if len(lines) != 1 {
 			t.Errorf("%s: %s log lines %d, want 1: %v", name, sd.who, len(lines), lines)
 		}
@@ -541,7 +520,7 @@ func TestStreamsAuditAbandoned(t *testing.T) {
 		if s, e := len(sd.spans.Started()), len(sd.spans.Ended()); s != n+1 || e != n+1 {
 			t.Errorf("%s spans started %d ended %d, want %d", who, s, e, n)
 		}
-		if l := len(sd.logs.lines(t)); l != n+1 {
+		if l := len(finished(t, sd.logs)); l != n+1 {
 			t.Errorf("%s log lines %d, want %d", who, l, n)
 		}
 	}
@@ -583,7 +562,7 @@ func TestStreamsAuditHealthWatch(t *testing.T) {
 		if n := len(sd.spans.Started()); n != 0 {
 			t.Errorf("%s spans for Watch: %d, want 0", who, n)
 		}
-		if n := len(sd.logs.lines(t)); n != 0 {
+		if n := len(finished(t, sd.logs)); n != 0 {
 			t.Errorf("%s log lines for Watch: %d, want 0", who, n)
 		}
 	}
@@ -818,7 +797,7 @@ func TestStreamsAuditCalloptTimeoutEnd(t *testing.T) {
 		t.Errorf("client durations %v, want %d OK and %d ABORTED", d, n, n)
 	}
 	var logged = map[any]int{}
-	for _, l := range st.client.logs.lines(t) {
+	for _, l := range finished(t, st.client.logs) {
 		logged[l["grpc.code"]]++
 	}
 	if logged["OK"] != n || logged["Aborted"] != n || len(logged) != 2 {
@@ -906,7 +885,7 @@ func TestStreamsAuditAbandonedCallopt(t *testing.T) {
 		if s, e := len(sd.spans.Started()), len(sd.spans.Ended()); s != n+1 || e != n+1 {
 			t.Errorf("%s spans started %d ended %d, want %d", who, s, e, n+1)
 		}
-		if l := len(sd.logs.lines(t)); l != n+1 {
+		if l := len(finished(t, sd.logs)); l != n+1 {
 			t.Errorf("%s log lines %d, want %d", who, l, n+1)
 		}
 	}
@@ -984,7 +963,7 @@ func TestStreamsAuditDeadCtx(t *testing.T) {
 			if s, e := len(st.client.spans.Started()), len(st.client.spans.Ended()); s != 1 || e != 1 {
 				t.Errorf("client spans started %d ended %d, want 1, 1", s, e)
 			}
-			if l := st.client.logs.lines(t); len(l) != 1 || l[0]["grpc.code"] != tt.code.String() {
+			if l := finished(t, st.client.logs); len(l) != 1 || l[0]["grpc.code"] != tt.code.String() {
 				t.Errorf("client log lines %v, want one %v", l, tt.code)
 			}
 			if d := st.client.durations(t, "rpc.client.call.duration"); len(d) != 1 || d[semconv.CodeName(tt.code)] != 1 {
