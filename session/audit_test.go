@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,17 +41,21 @@ func TestSecondCloseWaitsForRun(t *testing.T) {
 	go func() { first <- s.Close() }()
 	waitDone(t, c.Context(ctx)) // the first Close is ending Run: the connection is closed
 
+	// Run cannot end before the handler does, so the second Close must not
+	// return before release is closed. (Checking the harness's r.done here
+	// raced: it is closed by the goroutine that called Run, a step after Run
+	// itself has returned and Close has been let go.)
+	var released atomic.Bool
 	second := make(chan error, 1)
 	go func() {
 		err := s.Close()
-		select {
-		case <-r.done:
-		default:
+		if !released.Load() {
 			t.Error("second Close returned while Run was still running")
 		}
 		second <- err
 	}()
 	time.Sleep(200 * time.Millisecond) // the second Close is made before the handler ends
+	released.Store(true)
 	close(release)
 	for _, ch := range []chan error{first, second} {
 		select {
