@@ -146,11 +146,9 @@ func TestCloseDuringRun(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	select {
-	case <-r.done:
-	default:
-		t.Error("Close returned before Run did")
-	}
+	// Close returning after Run's end is TestSecondCloseWaitsForRun's
+	// subject (a handler holds Run there); r.done itself is closed a step
+	// after Run returns, so it is only waited for here.
 	if err := r.wait(t, time.Second); err != nil {
 		t.Errorf("Run = %v, want nil after Close", err)
 	}
