@@ -62,7 +62,7 @@ func TestGetNoWait(t *testing.T) {
 		if !errors.Is(err, session.ErrNotFound) || c != nil {
 			t.Errorf("Get(%q, noWait) = %v, %v; want nil, ErrNotFound", id, c, err)
 		}
-		if el := time.Since(start); el > 100*time.Millisecond {
+		if el := time.Since(start); el > time.Second { // a wait would last until ctx ends
 			t.Errorf("Get(%q, noWait) took %v", id, el)
 		}
 	}
