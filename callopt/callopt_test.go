@@ -383,11 +383,11 @@ func TestStreamHooks(t *testing.T) {
 	t.Run("timeout covers the stream", func(t *testing.T) {
 		t.Parallel()
 		st, err := s.Client.FullDuplexCall(timeoutCtx(t), callopt.Timeout(50*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
+		if err == nil { // under load the timeout may already end the stream's start
+			_, err = st.Recv()
 		}
-		if _, err := st.Recv(); status.Code(err) != codes.DeadlineExceeded {
-			t.Errorf("Recv on an idle stream: %v, want DeadlineExceeded", err)
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Errorf("idle stream: %v, want DeadlineExceeded", err)
 		}
 	})
 }
