@@ -184,3 +184,40 @@ func TestBareBinKey(t *testing.T) {
 		t.Errorf("ValidateKey(a-bin) = %v, want nil", err)
 	}
 }
+
+// TestEveryByteAgainstGRPC sends a key and a value holding each of the 256
+// byte values through a real grpc-go client and server, set as grpc-go's own
+// metadata.MD literal (no lower-casing), and checks that whatever grpc-go
+// refuses or changes on the way the helpers refuse too: the helpers may be
+// stricter (HTTP/2's rules), never more lenient.
+func TestEveryByteAgainstGRPC(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{got: make(chan grpcmd.MD, 1)}
+	native, _, _ := wireServers(t, rec)
+	for b := range 256 {
+		c := string([]byte{byte(b)})
+		for _, p := range [][2]string{
+			{"x" + c + "y", "v"},
+			{"x-id", "a" + c + "a"},
+			{"x-id-bin", "a" + c + "a"},
+		} {
+			k, v := p[0], p[1]
+			ctx := grpcmd.NewOutgoingContext(ctxTimeout(t), grpcmd.MD{k: {v}})
+			_, err := native.EmptyCall(ctx, &testpb.Empty{})
+			var got []string
+			select {
+			case md := <-rec.got:
+				got = md[k]
+			default:
+			}
+			intact := err == nil && len(got) == 1 && got[0] == v
+			ours := metadata.Validate(grpcmd.MD{k: {v}})
+			if !intact && ours == nil {
+				t.Errorf("byte %#02x: %q: %q: grpc-go gave %v and delivered %q, but Validate accepts it", b, k, v, err, got)
+			}
+			if err != nil && status.Code(err) != codes.Internal {
+				t.Errorf("byte %#02x: %q: %q: grpc-go refused with %v, want Internal (has grpc-go changed?)", b, k, v, err)
+			}
+		}
+	}
+}
