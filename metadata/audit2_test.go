@@ -61,16 +61,16 @@ func wireServers(t *testing.T, rec *recorder) (native, nethttp testpb.TestServic
 }
 
 // sendRaw sends k: v with grpc-go's own helpers (no check) and returns the
-// call's error and the values the handler saw under k.
-func sendRaw(t *testing.T, c testpb.TestServiceClient, rec *recorder, k, v string) (error, []string) {
+// values the handler saw under k and the call's error.
+func sendRaw(t *testing.T, c testpb.TestServiceClient, rec *recorder, k, v string) ([]string, error) {
 	t.Helper()
 	ctx := grpcmd.AppendToOutgoingContext(ctxTimeout(t), k, v)
 	_, err := c.EmptyCall(ctx, &testpb.Empty{})
 	select {
 	case md := <-rec.got:
-		return err, md[k]
+		return md[k], err
 	default:
-		return err, nil
+		return nil, err
 	}
 }
 
@@ -105,8 +105,8 @@ func TestExpectIsConsumed(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{got: make(chan grpcmd.MD, 1)}
 	native, nethttp, _ := wireServers(t, rec)
-	nerr, nsaw := sendRaw(t, native, rec, "expect", "100-continue")
-	herr, hsaw := sendRaw(t, nethttp, rec, "expect", "100-continue")
+	nsaw, nerr := sendRaw(t, native, rec, "expect", "100-continue")
+	hsaw, herr := sendRaw(t, nethttp, rec, "expect", "100-continue")
 	t.Logf("expect: 100-continue: grpc-go server %v, saw %q; net/http server %v, saw %q", nerr, nsaw, herr, hsaw)
 	if nerr != nil || len(nsaw) != 1 {
 		t.Errorf("grpc-go server: %v, handler saw %q; want the value delivered (has grpc-go changed?)", nerr, nsaw)
@@ -132,7 +132,7 @@ func TestValueSurroundingSpace(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{got: make(chan grpcmd.MD, 1)}
 	native, _, _ := wireServers(t, rec)
-	if err, saw := sendRaw(t, native, rec, "x-id", " 1 "); err != nil || len(saw) != 1 || saw[0] != " 1 " {
+	if saw, err := sendRaw(t, native, rec, "x-id", " 1 "); err != nil || len(saw) != 1 || saw[0] != " 1 " {
 		t.Errorf("raw %q through grpc-go: %v, saw %q; want it delivered as sent (has grpc-go changed?)", " 1 ", err, saw)
 	}
 	for _, v := range []string{" 1", "1 ", " ", "  ", " a b "} {
@@ -163,7 +163,7 @@ func TestBareBinKey(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{got: make(chan grpcmd.MD, 1)}
 	_, nethttp, raw := wireServers(t, rec)
-	err, saw := sendRaw(t, nethttp, rec, "-bin", "abc")
+	saw, err := sendRaw(t, nethttp, rec, "-bin", "abc")
 	h := <-raw
 	t.Logf("-bin: abc: %v; on the wire %q; handler saw %q", err, h.Values("-bin"), saw)
 	if err != nil || len(h.Values("-bin")) != 1 || h.Values("-bin")[0] != "YWJj" {
