@@ -13,7 +13,11 @@
 //     transfer-encoding and upgrade: the call dies with Internal;
 //   - net/http-based servers (grpc.Server.ServeHTTP, many proxies) reset a
 //     stream whose body does not match a content-length (Internal) and
-//     swallow trailer.
+//     swallow trailer and expect: 100-continue;
+//   - HTTP/2 makes a value that starts or ends with whitespace malformed, and
+//     gRPC peers may strip it (grpc-go passes it through);
+//   - grpc-go sends the values of the bare key "-bin" base64-encoded, which
+//     the gRPC grammar reads as an ASCII key.
 //
 // The helpers here return an error that names the key and the rule instead,
 // with codes.InvalidArgument when it reaches a caller:

@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"encoding/base64"
+	"strings"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -33,7 +34,9 @@ func HeaderSize(md metadata.MD) int {
 	for k, vs := range md {
 		for _, v := range vs {
 			vl := len(v)
-			if IsBinaryKey(k) {
+			// As grpc-go decides (internal/transport), the bare "-bin"
+			// included.
+			if strings.HasSuffix(k, binSuffix) {
 				vl = base64.RawStdEncoding.EncodedLen(vl)
 			}
 			n += len(k) + vl + hpackFieldOverhead

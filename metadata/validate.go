@@ -9,7 +9,10 @@ import (
 // binSuffix marks keys whose values are raw bytes, base64-encoded by the transport.
 const binSuffix = "-bin"
 
-// IsBinaryKey reports whether values of key are raw bytes (the key ends in -bin).
+// IsBinaryKey reports whether values of key are raw bytes: the key is a
+// name followed by -bin. grpc-go also sends the values of the bare "-bin"
+// as binary, which the gRPC protocol's grammar does not; ValidateKey refuses
+// that key.
 func IsBinaryKey(key string) bool {
 	return len(key) > len(binSuffix) && strings.HasSuffix(key, binSuffix)
 }
@@ -50,8 +53,13 @@ func lowerASCII(key string) string {
 // frames the body, which the transport writes: net/http-based servers reset a
 // stream whose body does not match it, Internal), not trailer (it declares
 // HTTP trailer fields; net/http-based servers, such as grpc.Server.ServeHTTP,
-// consume it), and not host (grpc-go servers drop it; HTTP/2 carries the host
-// in :authority, set with grpc.WithAuthority or grpc.CallAuthority).
+// consume it), not expect (net/http-based servers and proxies consume
+// "expect: 100-continue": the handler never sees it), not host (grpc-go
+// servers drop it; HTTP/2 carries the host in :authority, set with
+// grpc.WithAuthority or grpc.CallAuthority), and not the bare "-bin" (grpc-go
+// sends its values base64-encoded as binary, while the gRPC protocol's
+// grammar makes it an ASCII key, so a peer that follows the grammar would
+// read the base64 text).
 // Upper-case letters are an error here; Pairs and AppendOutgoing lower-case
 // A-Z (and only A-Z: any other byte outside the set is an error) before they
 // validate.
@@ -74,6 +82,9 @@ func ValidateKey(key string) error {
 	if strings.HasPrefix(key, "grpc-") {
 		return &Error{Key: key, Rule: ruleGRPCPrefix}
 	}
+	if key == binSuffix {
+		return &Error{Key: key, Rule: ruleBareBin}
+	}
 	switch key {
 	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
 		return &Error{Key: key, Rule: ruleConnection}
@@ -83,12 +94,19 @@ func ValidateKey(key string) error {
 		return &Error{Key: key, Rule: ruleTrailer}
 	case "host":
 		return &Error{Key: key, Rule: ruleHost}
+	case "expect":
+		return &Error{Key: key, Rule: ruleExpect}
 	}
 	return nil
 }
 
 // ValidateValue reports whether v can be sent under key: any bytes for a -bin
-// key, otherwise printable ASCII 0x20-0x7E only.
+// key, otherwise printable ASCII 0x20-0x7E only, not starting or ending with
+// a space. HTTP/2 (RFC 9113, section 8.2.1) makes a field value with leading
+// or trailing whitespace malformed, and the gRPC protocol lets a peer strip
+// it; grpc-go itself sends and receives it unchanged, so the value would
+// arrive or not, whole or trimmed, depending on what lies between the peers.
+// An empty value is valid.
 func ValidateValue(key, v string) error {
 	if IsBinaryKey(key) {
 		return nil
@@ -97,6 +115,9 @@ func ValidateValue(key, v string) error {
 		if c := v[i]; c < 0x20 || c > 0x7e {
 			return &Error{Key: key, Rule: ruleValuePrint}
 		}
+	}
+	if v != "" && (v[0] == ' ' || v[len(v)-1] == ' ') {
+		return &Error{Key: key, Rule: ruleValueSpace}
 	}
 	return nil
 }

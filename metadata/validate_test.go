@@ -41,7 +41,7 @@ func TestPairs(t *testing.T) {
 		{"newline in value", []string{"k", "a\nb"}, nil, `key "k": value contains a byte outside printable ASCII`},
 		{"del in value", []string{"k", "\x7f"}, nil, "printable ASCII"},
 		{"utf-8 value", []string{"k", "é"}, nil, "printable ASCII"},
-		{"bare -bin is not binary", []string{"-bin", "\x00"}, nil, "printable ASCII"},
+		{"bare -bin is refused", []string{"-bin", "\x00"}, nil, `key "-bin": a -bin key needs a name before the suffix`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,7 +61,8 @@ func contains(keys []string, k string) bool {
 }
 
 // WithRequestID makes every call carry exactly one x-request-id: the first
-// one the client sent when it is 1 to 128 bytes of printable ASCII, otherwise
+// one the client sent when it is 1 to 128 bytes of printable ASCII that
+// neither starts nor ends with a space (metadata.ValidateValue), otherwise
 // a new random one (a UUIDv4), set in the handler's incoming metadata. The id
 // is forwarded to downstream calls whether or not it is in the keys, and sent
 // back to the client in the response header. Off by default.
