@@ -47,9 +47,13 @@ func (s Spec) String() string { return s.Proto + "://" + s.Addr }
 
 // Parse checks the syntax of spec without touching the network, the file system
 // or the environment, so a daemon can reject bad flags before it binds anything.
-// A spec without "://" is a TCP HOST:PORT. Ports are decimal (0-65535); hosts
-// are empty, an IP address (IPv6 in brackets, with an optional zone) or a host
-// name. Unix paths may be relative; abstract sockets ("@name") are refused.
+// A spec without "://" is a TCP HOST:PORT, except that one starting with
+// "tcp:", "unix:" or "fd:" (any case) is refused as a misspelt PROTO://ADDR
+// ("unix:d.sock", "fd:3") rather than read as a host named unix or fd. Ports
+// are decimal (0-65535); hosts are empty, an IP address (IPv6 in brackets,
+// with an optional zone) or a host name. Unix paths may be relative (Listen
+// resolves them against the working directory when it is called); abstract
+// sockets ("@name") are refused.
 // Addresses of passed sockets are at most 255 bytes; names follow systemd:
 // printable ASCII without ':'. An all-digit address is always a descriptor
 // number.
@@ -62,6 +66,11 @@ func Parse(spec string) (Spec, error) {
 	}
 	proto, addr, ok := strings.Cut(spec, "://")
 	if !ok {
+		// "unix:d.sock" or "fd:3" would otherwise be a TCP address on a host
+		// named unix or fd.
+		if p, _, found := strings.Cut(spec, ":"); found && (strings.EqualFold(p, TCP) || strings.EqualFold(p, Unix) || strings.EqualFold(p, FD)) {
+			return Spec{}, &formatError{spec, formAny, `missing "://" after ` + strconv.Quote(p) + ` (write ` + strings.ToLower(p) + `://ADDR)`}
+		}
 		if why := checkTCP(spec); why != "" {
 			return Spec{}, &formatError{spec, formAny, why}
 		}
