@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -55,10 +56,13 @@ func WithLogger(l *slog.Logger) Option {
 // certificate after the interval elapsed. When a file changed (modification
 // time, size, or the file itself, as a rename over it gives), all three are
 // read and checked: the key must match the certificate, the certificate must
-// not be expired, the CA file must hold at least one certificate. Only then is
-// the new material used, for new handshakes; live connections are not
-// touched. A file that fails the checks is logged once (slog, level Warn) and
-// the old material stays in use until the files change again.
+// be valid now (not expired, and not before its NotBefore), the CA file must
+// hold at least one certificate. Only then is the new material used, for new
+// handshakes; live connections are not touched. A file that fails the checks
+// is logged once (slog, level Warn) and the old material stays in use until
+// the files change again, except a certificate that is not valid yet: it is
+// looked at again every interval and used once its NotBefore has passed (a
+// certificate issued by a CA whose clock runs a little ahead).
 //
 // A Reloader is safe for concurrent use.
 type Reloader struct {
@@ -84,7 +88,8 @@ type material struct {
 // servers against the system roots, and servers verify no client: with
 // ClientAuth VerifyClientCertIfGiven or RequireAndVerifyClientCert every
 // client certificate is refused, never checked against the system roots).
-// The files must be valid now: an error names the file and what is wrong.
+// The files must be valid now (the certificate between its NotBefore and
+// NotAfter): an error names the file and what is wrong.
 func NewReloader(certFile, keyFile, caFile string, opts ...Option) (*Reloader, error) {
 	c := reloaderConfig{interval: DefaultInterval, log: slog.Default()}
 	var errs opterr.List
@@ -151,8 +156,12 @@ func (r *Reloader) refresh() {
 	if err != nil {
 		r.refuse(err)
 		// Not retried until a file changes again: the same bad bytes would
-		// fail the same way.
-		r.stamps = stamps
+		// fail the same way. A certificate that is not valid yet will be,
+		// so it is looked at again at the next interval.
+		var early *notYetValidError
+		if !errors.As(err, &early) {
+			r.stamps = stamps
+		}
 		return
 	}
 	r.stamps, r.lastErr = stamps, ""
@@ -206,7 +215,10 @@ func (r *Reloader) load() (*material, error) {
 			return nil, fmt.Errorf("%s: %w", r.certFile, err)
 		}
 	}
-	if now := time.Now(); now.After(cert.Leaf.NotAfter) {
+	switch now := time.Now(); {
+	case now.Before(cert.Leaf.NotBefore):
+		return nil, &notYetValidError{file: r.certFile, notBefore: cert.Leaf.NotBefore}
+	case now.After(cert.Leaf.NotAfter):
 		return nil, fmt.Errorf("%s: certificate expired at %s", r.certFile, cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	m := &material{cert: &cert}
@@ -221,6 +233,16 @@ func (r *Reloader) load() (*material, error) {
 		}
 	}
 	return m, nil
+}
+
+// notYetValidError reports a certificate whose NotBefore is in the future.
+type notYetValidError struct {
+	file      string
+	notBefore time.Time
+}
+
+func (e *notYetValidError) Error() string {
+	return fmt.Sprintf("%s: certificate is not valid before %s", e.file, e.notBefore.UTC().Format(time.RFC3339))
 }
 
 // ServerTLSConfig returns a server configuration that asks the Reloader for

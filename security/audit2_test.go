@@ -1,0 +1,204 @@
+package security_test
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"math/big"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grpckit/grpckit/internal/certtest"
+	"github.com/grpckit/grpckit/security"
+)
+
+// TestNewReloaderNotYetValid: a certificate whose NotBefore is in the
+// future is refused by NewReloader, with the time it becomes valid (before:
+// it was loaded, and every client refused the server with "certificate has
+// expired or is not yet valid").
+func TestNewReloaderNotYetValid(t *testing.T) {
+	ca := certtest.NewCA(t, "test CA")
+	future := ca.Issue(t, certtest.Spec{CN: "localhost", DNS: []string{"localhost"},
+		NotBefore: time.Now().Add(time.Hour), NotAfter: time.Now().Add(2 * time.Hour)})
+	certFile, keyFile, caFile := certtest.Files(t, t.TempDir(), future, ca)
+	_, err := security.NewReloader(certFile, keyFile, caFile)
+	want := "security: " + certFile + ": certificate is not valid before " + future.Cert.NotBefore.UTC().Format(time.RFC3339)
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("NewReloader with a not-yet-valid certificate = %v, want %q", err, want)
+	}
+}
+
+// TestReloaderNotYetValid: a rotated certificate that is not valid yet is
+// refused (logged once) and the previous one stays in use; it is taken as
+// soon as it becomes valid, without the files changing again (a certificate
+// issued a moment ago by a CA whose clock is ahead is used once the moment
+// comes, instead of never).
+func TestReloaderNotYetValid(t *testing.T) {
+	ca := certtest.NewCA(t, "test CA")
+	first := ca.Server(t)
+	certFile, keyFile, caFile := certtest.Files(t, t.TempDir(), first, ca)
+	var logs syncBuffer
+	r, err := security.NewReloader(certFile, keyFile, caFile, security.WithInterval(time.Millisecond),
+		security.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, states := tlsServer(t, r.ServerTLSConfig(tls.NoClientCert))
+	cfg := &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}
+	serialNow := func() *big.Int {
+		t.Helper()
+		time.Sleep(3 * time.Millisecond) // past the interval
+		got, err := handshake(t, addr, cfg)
+		if err != nil {
+			t.Fatalf("handshake: %v", err)
+		}
+		<-states
+		return got
+	}
+	// x509 times have a resolution of one second.
+	notBefore := time.Now().Add(2 * time.Second).Truncate(time.Second)
+	next := ca.Issue(t, certtest.Spec{CN: "localhost", DNS: []string{"localhost"}, NotBefore: notBefore, NotAfter: time.Now().Add(time.Hour)})
+	certtest.Replace(t, certFile, next.CertPEM)
+	certtest.Replace(t, keyFile, next.KeyPEM)
+	if got := serialNow(); got.Cmp(first.Cert.SerialNumber) != 0 {
+		t.Fatalf("before its NotBefore the server presented serial %x, want the previous %x", got, first.Cert.SerialNumber)
+	}
+	if got := serialNow(); got.Cmp(first.Cert.SerialNumber) != 0 {
+		t.Fatalf("before its NotBefore (again) the server presented %x, want %x", got, first.Cert.SerialNumber)
+	}
+	const why = "certificate is not valid before"
+	if n := strings.Count(logs.String(), why); n != 1 {
+		t.Fatalf("log has %d lines with %q, want 1:\n%s", n, why, logs.String())
+	}
+	time.Sleep(time.Until(notBefore))
+	deadline := time.Now().Add(5 * time.Second)
+	for serialNow().Cmp(next.Cert.SerialNumber) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the rotated certificate was not taken after its NotBefore (%s) passed:\n%s", notBefore, logs.String())
+		}
+	}
+}
+
+// TestReloaderExpiredOnRotation: an expired certificate written over a good
+// one is refused with the time it expired; the previous one stays in use.
+func TestReloaderExpiredOnRotation(t *testing.T) {
+	ca := certtest.NewCA(t, "test CA")
+	first := ca.Server(t)
+	certFile, keyFile, caFile := certtest.Files(t, t.TempDir(), first, ca)
+	var logs syncBuffer
+	r, err := security.NewReloader(certFile, keyFile, caFile, security.WithInterval(time.Millisecond),
+		security.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired := ca.Issue(t, certtest.Spec{CN: "localhost", DNS: []string{"localhost"},
+		NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: time.Now().Add(-time.Hour)})
+	certtest.Replace(t, certFile, expired.CertPEM)
+	certtest.Replace(t, keyFile, expired.KeyPEM)
+	time.Sleep(3 * time.Millisecond)
+	if got := r.Certificate().Leaf.SerialNumber; got.Cmp(first.Cert.SerialNumber) != 0 {
+		t.Fatalf("after an expired rotation the certificate is %x, want the previous %x", got, first.Cert.SerialNumber)
+	}
+	want := "certificate expired at " + expired.Cert.NotAfter.UTC().Format(time.RFC3339)
+	if !strings.Contains(logs.String(), want) {
+		t.Fatalf("log does not say %q:\n%s", want, logs.String())
+	}
+}
+
+// TestReloaderConcurrentRotation: handshakes running while the files are
+// rotated (run with -race) all succeed and each presents one of the
+// certificates that were on disk.
+func TestReloaderConcurrentRotation(t *testing.T) {
+	ca := certtest.NewCA(t, "test CA")
+	first := ca.Server(t)
+	certFile, keyFile, caFile := certtest.Files(t, t.TempDir(), first, ca)
+	r, err := security.NewReloader(certFile, keyFile, caFile, security.WithInterval(time.Millisecond),
+		security.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := tls.Listen("tcp", "127.0.0.1:0", r.ServerTLSConfig(tls.RequireAndVerifyClientCert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				if c.(*tls.Conn).Handshake() == nil {
+					_, _ = c.Write([]byte{1})
+				}
+			}()
+		}
+	}()
+	defer func() { lis.Close(); wg.Wait() }()
+
+	var mu sync.Mutex
+	valid := map[string]bool{first.Cert.SerialNumber.String(): true}
+	client := ca.Client(t, "spiffe://example.org/c")
+	cfg := &tls.Config{RootCAs: ca.Pool, ServerName: "localhost", Certificates: []tls.Certificate{client.TLS}}
+	stop := make(chan struct{})
+	errs := make(chan error, 4)
+	var clients sync.WaitGroup
+	for range 4 {
+		clients.Add(1)
+		go func() {
+			defer clients.Done()
+			for {
+				select {
+				case <-stop:
+					errs <- nil
+					return
+				default:
+				}
+				got, err := handshake(t, lis.Addr().String(), cfg)
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				ok := valid[got.String()]
+				mu.Unlock()
+				if !ok {
+					errs <- &unexpectedSerial{got}
+					return
+				}
+			}
+		}()
+	}
+	for range 20 {
+		next := ca.Server(t)
+		mu.Lock()
+		valid[next.Cert.SerialNumber.String()] = true
+		mu.Unlock()
+		// Key first: between the two renames the pair does not match and
+		// the Reloader must keep the previous pair.
+		certtest.Replace(t, keyFile, next.KeyPEM)
+		certtest.Replace(t, certFile, next.CertPEM)
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	clients.Wait()
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("handshake during rotation: %v", err)
+		}
+	}
+}
+
+type unexpectedSerial struct{ serial *big.Int }
+
+func (e *unexpectedSerial) Error() string {
+	return "server presented serial " + e.serial.Text(16) + ", which was never on disk"
+}
