@@ -1,0 +1,147 @@
+package session_test
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/grpckit/grpckit/session"
+)
+
+// rawHTTP sends req on a new connection to addr and returns the answer's
+// status line, headers and body (the connection is closed).
+func rawHTTP(t *testing.T, addr, req string) (*http.Response, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	var body []byte
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, 4096))
+	}
+	resp.Body.Close()
+	return resp, string(body)
+}
+
+const upgradeHeaders = "Host: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
+
+// TestHTTPMalformedUpgrade: upgrade requests the session cannot run on are
+// refused before the 101 with a status and a message saying why, and
+// register nothing. Before, a request with a body got 101 and the body's
+// bytes were then fed to the session's HTTP/2 transport, which failed; and
+// any method was taken.
+func TestHTTPMalformedUpgrade(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	d := newDaemon(t, ctx)
+	addr := d.listenHTTP(t, "tcp")
+	hdr := session.HeaderID + ": " + goodID + "\r\n"
+	tests := []struct {
+		name     string
+		req      string
+		code     int
+		inBody   string
+		sentinel error
+	}{
+		{"body with Content-Length", "POST /session HTTP/1.1\r\n" + upgradeHeaders + hdr + "Content-Length: 5\r\n\r\nhello",
+			http.StatusBadRequest, "has a body", session.ErrBadHandshake},
+		{"chunked body", "POST /session HTTP/1.1\r\n" + upgradeHeaders + hdr + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+			http.StatusBadRequest, "has a body", session.ErrBadHandshake},
+		{"PUT", "PUT /session HTTP/1.1\r\n" + upgradeHeaders + hdr + "\r\n",
+			http.StatusMethodNotAllowed, "method PUT", session.ErrBadHandshake},
+		{"HEAD", "HEAD /session HTTP/1.1\r\n" + upgradeHeaders + hdr + "\r\n",
+			http.StatusMethodNotAllowed, "", session.ErrBadHandshake},
+		{"two ids", "POST /session HTTP/1.1\r\n" + upgradeHeaders + hdr + session.HeaderID + ": " + goodID + "\r\n\r\n",
+			http.StatusBadRequest, "2 values for X-Docker-Expose-Session-Uuid", session.ErrBadHandshake},
+		{"two ids by case", "POST /session HTTP/1.1\r\n" + upgradeHeaders + hdr + "x-docker-expose-session-uuid: other\r\n\r\n",
+			http.StatusBadRequest, "2 values", session.ErrBadHandshake},
+		{"no id", "POST /session HTTP/1.1\r\n" + upgradeHeaders + "\r\n",
+			http.StatusBadRequest, "missing X-Docker-Expose-Session-Uuid", session.ErrBadHandshake},
+		{"two shared keys", "POST /session HTTP/1.1\r\n" + upgradeHeaders + hdr + session.HeaderSharedKey + ": a\r\n" + session.HeaderSharedKey + ": b\r\n\r\n",
+			http.StatusBadRequest, "2 values for X-Docker-Expose-Session-Sharedkey", session.ErrBadHandshake},
+		{"upgrade token with a version", "POST /session HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c/2\r\n" + hdr + "\r\n",
+			http.StatusUpgradeRequired, "upgrade to h2c required", session.ErrUpgradeRequired},
+		{"HTTP/1.0", "POST /session HTTP/1.0\r\n" + upgradeHeaders + hdr + "\r\n",
+			http.StatusUpgradeRequired, "upgrade to h2c required", session.ErrUpgradeRequired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := rawHTTP(t, addr, tt.req)
+			if resp.StatusCode != tt.code || !strings.Contains(body, tt.inBody) {
+				t.Errorf("answer %s %q, want %d with %q", resp.Status, body, tt.code, tt.inBody)
+			}
+			if tt.code == http.StatusMethodNotAllowed {
+				if got := resp.Header.Get("Allow"); got != "GET, POST" {
+					t.Errorf("Allow = %q, want \"GET, POST\"", got)
+				}
+			}
+			if err := d.result(t); !errors.Is(err, tt.sentinel) {
+				t.Errorf("HandleHTTPRequest = %v, want %v", err, tt.sentinel)
+			}
+			if _, err := d.M.Get(ctx, goodID, true); !errors.Is(err, session.ErrNotFound) {
+				t.Errorf("Get = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// TestHTTPUpgradeAccepted: the forms of a valid upgrade that HTTP allows
+// are accepted: GET as well as POST, an empty body announced by
+// Content-Length: 0, h2c among several offered protocols, tokens in any
+// case, Connection listing other options too.
+func TestHTTPUpgradeAccepted(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	d := newDaemon(t, ctx)
+	addr := d.listenHTTP(t, "tcp")
+	for i, req := range []string{
+		"GET /session HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n",
+		"POST /session HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, upgrade\r\nUpgrade: H2C\r\nContent-Length: 0\r\n",
+		"POST /session HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket, h2c\r\n",
+		"POST /session HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nUpgrade: h2c\r\n",
+	} {
+		id := strings.Repeat(string(rune('a'+i)), 25)
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(conn, req+session.HeaderID+": "+id+"\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Upgrade") != "h2c" {
+			body, _ := io.ReadAll(resp.Body)
+			conn.Close()
+			t.Errorf("request %d: answer %s %q, want 101 upgrading to h2c", i, resp.Status, body)
+			<-d.results
+			continue
+		}
+		srv := grpc.NewServer()
+		registerFake(srv, id, true)
+		serveFake(t, srv, &bufConn{Conn: conn, r: br})
+		if err := emptyCall(ctx, get(t, ctx, d.M, id)); err != nil {
+			t.Errorf("request %d: call over the session: %v", i, err)
+		}
+	}
+}
