@@ -2,15 +2,18 @@ package session_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/grpckit/grpckit/session"
 )
@@ -142,6 +145,79 @@ func TestHTTPUpgradeAccepted(t *testing.T) {
 		serveFake(t, srv, &bufConn{Conn: conn, r: br})
 		if err := emptyCall(ctx, get(t, ctx, d.M, id)); err != nil {
 			t.Errorf("request %d: call over the session: %v", i, err)
+		}
+	}
+}
+
+// scriptedHealth answers Health/Check as its script says for the n-th check
+// (from 0) and records the time each check was allowed (its deadline).
+type scriptedHealth struct {
+	healthpb.UnimplementedHealthServer
+	script  func(n int) time.Duration // how long check n takes; < 0: until its deadline
+	mu      sync.Mutex
+	allowed []time.Duration
+	seen    chan struct{}
+}
+
+func (h *scriptedHealth) Check(ctx context.Context, _ *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
+	dl, _ := ctx.Deadline()
+	h.mu.Lock()
+	n := len(h.allowed)
+	h.allowed = append(h.allowed, time.Until(dl))
+	h.mu.Unlock()
+	h.seen <- struct{}{}
+	d := h.script(n)
+	if d < 0 {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	time.Sleep(d)
+	return &healthpb.HealthCheckResponse{Status: healthpb.HealthCheckResponse_SERVING}, nil
+}
+
+// TestHealthTimeoutDoesNotGrowWhileStalled: a check that failed does not
+// lengthen the next one. The adaptive timeout (max(timeout, 1.5 × the last
+// check)) is there for a slow but live link, so it follows the last check
+// that succeeded. Before, each timed-out check allowed the next 1.5 times as
+// long, so a stalled peer was kept for timeout × (1 + 1.5 + 2.25 + ...):
+// with WithHealthThreshold(5) and the default 15 s, 2 min 12 s instead of
+// 75 s of checks.
+func TestHealthTimeoutDoesNotGrowWhileStalled(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	const timeout = 400 * time.Millisecond
+	d := newDaemon(t, ctx, session.WithHealthInterval(20*time.Millisecond),
+		session.WithHealthTimeout(timeout), session.WithHealthThreshold(3))
+	h := &scriptedHealth{seen: make(chan struct{}, 16), script: func(n int) time.Duration {
+		if n == 0 {
+			return 300 * time.Millisecond // slow but in time: the next check may take 450 ms
+		}
+		return -1 // stalled
+	}}
+	client, server := net.Pipe()
+	id := "stalledhealth000000000000"
+	d.handle(server, handshake(id))
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, h)
+	serveFake(t, srv, client)
+	if err := d.result(t); !errors.Is(err, session.ErrHealthCheck) {
+		t.Fatalf("HandleConn = %v, want ErrHealthCheck", err)
+	}
+	h.mu.Lock()
+	allowed := append([]time.Duration(nil), h.allowed...)
+	h.mu.Unlock()
+	if len(allowed) != 4 {
+		t.Fatalf("%d checks (allowed %v), want 4: one slow success, then 3 failures", len(allowed), allowed)
+	}
+	t.Logf("time allowed per check: %v", allowed)
+	// Check 1 followed a 300 ms success: max(400, 450) ms.
+	if allowed[1] < 420*time.Millisecond {
+		t.Errorf("check after a 300 ms success allowed %v, want about 450 ms (1.5 × the last success)", allowed[1])
+	}
+	// Checks 2 and 3 followed failures: still 450 ms, not 675 ms and 1 s.
+	for i := 2; i < 4; i++ {
+		if allowed[i] > 500*time.Millisecond {
+			t.Errorf("check %d, after %d failed checks, allowed %v, want about 450 ms (failures do not lengthen checks)", i, i-1, allowed[i])
 		}
 	}
 }

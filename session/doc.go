@@ -64,7 +64,7 @@
 // a second session with a live id (buildkit replaces the live one), closing
 // the connection and registering nothing. It checks every session's health
 // (grpc.health.v1.Health/Check every 5 s, each check allowed max(15 s,
-// 1.5 × the previous check's duration), 2 consecutive failures end the
+// 1.5 × the last successful check's duration), 2 consecutive failures end the
 // session; see WithHealthInterval), and ends a session as soon as its
 // connection closes. An ended session is removed from the registry, its
 // Caller contexts are cancelled and its connection is closed, so calls in
