@@ -221,3 +221,47 @@ func TestHealthTimeoutDoesNotGrowWhileStalled(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPDialerBoundsAnswer: a daemon (or anything listening at the
+// address) that answers the upgrade with endless headers makes the dialer
+// fail once MaxAnswerHeaderBytes have arrived, instead of buffering them
+// until its context ends (before: a 10 s context, 10 s of reading into
+// memory).
+func TestHTTPDialerBoundsAnswer(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		go func() { _, _ = io.Copy(io.Discard, conn) }()
+		_, _ = io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n")
+		line := "X-Filler: " + strings.Repeat("a", 1000) + "\r\n"
+		for {
+			if _, err := io.WriteString(conn, line); err != nil {
+				return // the dialer gave up
+			}
+		}
+	}()
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = session.HTTPDialer("tcp", l.Addr().String(), "/session")(dctx, "h2c", handshake(goodID))
+	if err == nil || !strings.Contains(err.Error(), "headers") || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("dial against endless headers = %v, want an error about the size of the answer's headers", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("dialer took %v to give up", el)
+	}
+	l.Close()
+	<-served
+}
