@@ -191,3 +191,42 @@ func TestTLSGetConfigForClientChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSGetConfigForClientNil: when the user's GetConfigForClient returns
+// nil, crypto/tls uses the WithTLS config itself, whose client-CA check was
+// skipped because the callback exists. Such a handshake is refused when that
+// config verifies client certificates without ClientCAs (crypto/tls would
+// verify them against the system roots); before, it went ahead.
+func TestTLSGetConfigForClientNil(t *testing.T) {
+	ctx := testContext(t)
+	ca := certtest.NewCA(t, "test CA")
+	ls, err := listen.Listen(ctx, "tcp://127.0.0.1:0", listen.WithTLS(&tls.Config{
+		Certificates:       []tls.Certificate{ca.Server(t).TLS},
+		ClientAuth:         tls.VerifyClientCertIfGiven,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return nil, nil },
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls[0].Close()
+	accepted := make(chan error, 1)
+	go func() {
+		c, err := ls[0].Accept()
+		if err != nil {
+			accepted <- err
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		accepted <- c.(*tls.Conn).HandshakeContext(ctx)
+	}()
+	c, err := tls.Dial("tcp", ls[0].Addr().String(), &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"})
+	if err == nil {
+		_, err = c.Read(make([]byte, 1))
+		c.Close()
+	}
+	want := "listen: WithTLS: GetConfigForClient returned nil, and the WithTLS config: ClientAuth VerifyClientCertIfGiven needs ClientCAs"
+	if serr := <-accepted; serr == nil || !strings.Contains(serr.Error(), want) {
+		t.Fatalf("server handshake error = %v (client: %v), want %q", serr, err, want)
+	}
+}

@@ -22,7 +22,9 @@ import (
 // same treatment on every handshake, on a clone (the returned config is never
 // modified): the same checks (an unfit one fails the handshake with an error
 // naming the field), MinVersion at least TLS 1.2, and cfg's NextProtos when
-// its own are empty. For reloading certificate files use security.Reloader's
+// its own are empty. When the callback returns nil, cfg is used and must pass
+// those checks without the callback (ClientCAs for client verification, a
+// certificate), or the handshake fails saying so. For reloading certificate files use security.Reloader's
 // ServerTLSConfig.
 //
 // A gRPC server serving such a listener with insecure credentials still
@@ -53,10 +55,21 @@ func (c *config) checkTLS() error {
 		// The config it returns replaces cfg for the handshake, ALPN and
 		// versions included: it gets the same checks and defaults.
 		protos := cfg.NextProtos
+		// When get returns nil, cfg itself is used: check it as if it had no
+		// callback (CheckServer excused it from ClientCAs and certificates).
+		bare := cfg.Clone()
+		bare.GetConfigForClient = nil
+		var errBare error
+		if err := security.CheckServer(bare); err != nil {
+			errBare = fmt.Errorf("listen: WithTLS: GetConfigForClient returned nil, and the WithTLS config: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
 		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 			hc, err := get(hello)
-			if err != nil || hc == nil {
-				return hc, err
+			switch {
+			case err != nil:
+				return nil, err
+			case hc == nil:
+				return nil, errBare
 			}
 			return forClient(hc, protos)
 		}
