@@ -1,9 +1,15 @@
 package security_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"log/slog"
 	"math/big"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -201,4 +207,103 @@ type unexpectedSerial struct{ serial *big.Int }
 
 func (e *unexpectedSerial) Error() string {
 	return "server presented serial " + e.serial.Text(16) + ", which was never on disk"
+}
+
+// issueEKU signs a leaf for localhost with the given extended key usages
+// (none: no EKU extension) and URI SANs; with ca nil it is self-signed.
+func issueEKU(t *testing.T, ca *certtest.CA, ekus []x509.ExtKeyUsage, uris ...string) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "client"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  ekus,
+		DNSNames:     []string{"localhost"},
+	}
+	for _, u := range uris {
+		pu, err := url.Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.URIs = append(tmpl.URIs, pu)
+	}
+	parent, signer := tmpl, key
+	if ca != nil {
+		parent, signer = ca.Cert, nil
+	}
+	var der []byte
+	if signer != nil {
+		der, err = x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
+	} else {
+		der, err = x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, ca.Key)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+}
+
+// TestClientCertificateEdgeCases: over real mutual-TLS handshakes with a
+// Reloader's server config, client certificates a server must refuse are
+// refused with an alert naming the reason, and the identity of accepted
+// ones is what PeerIdentity documents.
+func TestClientCertificateEdgeCases(t *testing.T) {
+	ca := certtest.NewCA(t, "test CA")
+	certFile, keyFile, caFile := certtest.Files(t, t.TempDir(), ca.Server(t), ca)
+	var logs syncBuffer
+	r, err := security.NewReloader(certFile, keyFile, caFile, security.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, states := tlsServer(t, r.ServerTLSConfig(tls.RequireAndVerifyClientCert))
+	for _, tc := range []struct {
+		name    string
+		cert    tls.Certificate
+		refused bool
+		id      string // identity when accepted, the client's error when refused
+	}{
+		{"server-only EKU", issueEKU(t, ca, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, "spiffe://example.org/a"), true, "remote error: tls: bad certificate"},
+		{"self-signed", issueEKU(t, nil, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, "spiffe://example.org/a"), true, "remote error: tls: certificate required"}, // crypto/tls does not even send a certificate the server's CA list does not cover
+		{"client EKU", issueEKU(t, ca, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, "spiffe://example.org/a"), false, "spiffe://example.org/a"},
+		{"any EKU", issueEKU(t, ca, []x509.ExtKeyUsage{x509.ExtKeyUsageAny}, "spiffe://example.org/a"), false, "spiffe://example.org/a"},
+		{"no EKU", issueEKU(t, ca, nil, "spiffe://example.org/a"), false, "spiffe://example.org/a"},
+		// Two URI SANs: not an SVID; grpc-go reads no SPIFFE ID, nor does
+		// PeerIdentity, which falls back to the DNS SAN.
+		{"two SPIFFE IDs", issueEKU(t, ca, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, "spiffe://example.org/a", "spiffe://example.org/b"), false, "localhost"},
+		{"SPIFFE ID without path", issueEKU(t, ca, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, "spiffe://example.org"), false, "localhost"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &tls.Config{RootCAs: ca.Pool, ServerName: "localhost", Certificates: []tls.Certificate{tc.cert}}
+			_, err := handshake(t, addr, cfg)
+			if tc.refused {
+				if err == nil {
+					st := <-states
+					id, _ := security.IdentityFromState(&st)
+					t.Fatalf("client certificate accepted (identity %q), want it refused", id)
+				}
+				if !strings.Contains(err.Error(), tc.id) {
+					t.Fatalf("refusal = %v, want %q", err, tc.id)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("handshake: %v", err)
+			}
+			st := <-states
+			id, ok := security.IdentityFromState(&st)
+			if !ok || id.String() != tc.id {
+				t.Fatalf("identity = %q, %v; want %q", id, ok, tc.id)
+			}
+		})
+	}
 }
