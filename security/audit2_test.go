@@ -1,6 +1,7 @@
 package security_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,8 +11,13 @@ import (
 	"log/slog"
 	"math/big"
 	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -305,5 +311,73 @@ func TestClientCertificateEdgeCases(t *testing.T) {
 				t.Fatalf("identity = %q, %v; want %q", id, ok, tc.id)
 			}
 		})
+	}
+}
+
+// TestReloaderFileLimits: a certificate, key or CA file that is not a
+// regular file, or is larger than MaxFileSize, is refused by NewReloader
+// with an error naming it (before: NewReloader blocked for ever opening a
+// FIFO and read /dev/zero until memory ran out), and on rotation the
+// previous material stays in use.
+func TestReloaderFileLimits(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("mkfifo and /dev/zero")
+	}
+	ca := certtest.NewCA(t, "test CA")
+	first := ca.Server(t)
+	dir := t.TempDir()
+	certFile, keyFile, caFile := certtest.Files(t, dir, first, ca)
+	fifo := filepath.Join(dir, "fifo.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.pem")
+	// A CA bundle padded past the limit: still valid PEM.
+	certtest.Replace(t, big, append(bytes.Repeat([]byte("\n"), security.MaxFileSize), ca.PEM...))
+	for _, tc := range []struct {
+		name          string
+		cert, key, ca string
+		want          string
+	}{
+		{"FIFO certificate", fifo, keyFile, caFile, fifo + " is not a regular file"},
+		{"device key", certFile, "/dev/zero", caFile, "/dev/zero is not a regular file"},
+		{"large CA", certFile, keyFile, big, big + " is " + strconv.Itoa(security.MaxFileSize+len(ca.PEM)) + " bytes, more than the"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, err := security.NewReloader(tc.cert, tc.key, tc.ca)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("NewReloader = %v, want %q", err, tc.want)
+				}
+			case <-time.After(5 * time.Second):
+				if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+					f.Close() // unblock a reader stuck on the FIFO
+				}
+				<-done
+				t.Fatal("NewReloader still blocked after 5 s")
+			}
+		})
+	}
+
+	var logs syncBuffer
+	r, err := security.NewReloader(certFile, keyFile, caFile, security.WithInterval(time.Millisecond),
+		security.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(big, caFile); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Millisecond)
+	if r.Certificate().Leaf.SerialNumber.Cmp(first.Cert.SerialNumber) != 0 || r.Pool() == nil {
+		t.Fatal("material changed after an oversize CA file")
+	}
+	if !strings.Contains(logs.String(), "MaxFileSize") {
+		t.Fatalf("oversize CA file not logged:\n%s", logs.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -55,7 +56,8 @@ func WithLogger(l *slog.Logger) Option {
 // lazily, at most once per interval, by the first handshake that asks for the
 // certificate after the interval elapsed. When a file changed (modification
 // time, size, or the file itself, as a rename over it gives), all three are
-// read and checked: the key must match the certificate, the certificate must
+// read and checked: each must be a regular file of at most MaxFileSize
+// bytes, the key must match the certificate, the certificate must
 // be valid now (not expired, and not before its NotBefore), the CA file must
 // hold at least one certificate. Only then is the new material used, for new
 // handshakes; live connections are not touched. A file that fails the checks
@@ -204,9 +206,51 @@ func (r *Reloader) same(s [3]os.FileInfo) bool {
 	return true
 }
 
+// MaxFileSize is the size limit of each file a Reloader reads: 4 MiB, far
+// above a certificate chain, a key or a CA bundle. A larger file, or one that
+// is not a regular file (a FIFO would block the handshake reading it), is
+// refused like any other bad file.
+const MaxFileSize = 4 << 20
+
+// readFile reads path, refusing a file that is not regular or is larger
+// than MaxFileSize (checked again while reading: it may grow).
+func readFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d bytes a certificate, key or CA file may have (MaxFileSize)", path, fi.Size(), MaxFileSize)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("%s has more than the %d bytes a certificate, key or CA file may have (MaxFileSize)", path, MaxFileSize)
+	}
+	return b, nil
+}
+
 // load reads and checks all three files.
 func (r *Reloader) load() (*material, error) {
-	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	certPEM, err := readFile(r.certFile)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := readFile(r.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("%s, %s: %w", r.certFile, r.keyFile, err)
 	}
@@ -223,7 +267,7 @@ func (r *Reloader) load() (*material, error) {
 	}
 	m := &material{cert: &cert}
 	if r.caFile != "" {
-		b, err := os.ReadFile(r.caFile)
+		b, err := readFile(r.caFile)
 		if err != nil {
 			return nil, err
 		}
