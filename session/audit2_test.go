@@ -2,11 +2,13 @@ package session_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -265,4 +267,58 @@ func TestHTTPDialerBoundsAnswer(t *testing.T) {
 	}
 	l.Close()
 	<-served
+}
+
+// FuzzHTTPUpgrade feeds arbitrary HTTP/1.x requests to HandleHTTPRequest
+// (on a ResponseRecorder, which cannot be taken over): it must not panic,
+// must answer every request with an error status and return an error, must
+// refuse a request with a body or another method than GET/POST before
+// looking at the handshake, and must leave nothing registered.
+func FuzzHTTPUpgrade(f *testing.F) {
+	id := session.HeaderID + ": " + goodID + "\r\n"
+	for _, s := range []string{
+		"POST /session HTTP/1.1\r\n" + upgradeHeaders + id + "\r\n",
+		"GET /session HTTP/1.1\r\n" + upgradeHeaders + id + "Content-Length: 0\r\n\r\n",
+		"POST /session HTTP/1.1\r\n" + upgradeHeaders + id + "Content-Length: 3\r\n\r\nabc",
+		"POST /session HTTP/1.1\r\n" + upgradeHeaders + id + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"PUT /session HTTP/1.1\r\n" + upgradeHeaders + id + "\r\n",
+		"POST /session HTTP/1.0\r\n" + upgradeHeaders + id + "\r\n",
+		"POST /session HTTP/1.1\r\nHost: x\r\nConnection: upgrade, close\r\nUpgrade: websocket, H2C\r\n" + id + id + "\r\n",
+		"POST /session HTTP/1.1\r\n" + upgradeHeaders + session.HeaderMethod + ": /a.B/C\r\n" + id + "\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	m, err := session.NewManager(session.WithHealthTimeout(time.Second))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = m.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	f.Cleanup(cancel)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(data)))
+		if err != nil {
+			return
+		}
+		w := httptest.NewRecorder()
+		err = m.HandleHTTPRequest(ctx, w, r)
+		if err == nil {
+			t.Fatalf("HandleHTTPRequest on an unhijackable writer succeeded for %q", data)
+		}
+		if w.Code < 400 {
+			t.Fatalf("status %d for %q, want an error status", w.Code, data)
+		}
+		upgrade := r.ProtoMajor == 1 && r.ProtoMinor >= 1 && w.Code != http.StatusUpgradeRequired
+		if upgrade && (r.Method != http.MethodGet && r.Method != http.MethodPost) && w.Code != http.StatusMethodNotAllowed {
+			t.Fatalf("method %q answered %d, want 405", r.Method, w.Code)
+		}
+		if upgrade && (r.ContentLength != 0 || len(r.TransferEncoding) > 0) && w.Code == http.StatusInternalServerError {
+			t.Fatalf("request with a body reached the takeover (status %d)", w.Code)
+		}
+		for _, v := range r.Header.Values(session.HeaderID) {
+			if c, err := m.Get(ctx, v, true); err == nil || c != nil {
+				t.Fatalf("session %q registered", v)
+			}
+		}
+	})
 }
