@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -321,4 +323,33 @@ func FuzzHTTPUpgrade(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTLSHTTPDialerRefusesH2: the upgrade is an HTTP/1.1 request, so when a
+// daemon offering h2 picks it (the caller's NextProtos listed h2), the
+// dialer says so instead of writing HTTP/1.1 into an HTTP/2 connection and
+// failing on the binary answer (before: "malformed HTTP response").
+func TestTLSHTTPDialerRefusesH2(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	d := newDaemon(t, ctx)
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.results <- d.M.HandleHTTPRequest(ctx, w, r)
+	}))
+	ts.EnableHTTP2 = true
+	ts.StartTLS()
+	defer ts.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(ts.Certificate())
+	addr := ts.Listener.Addr().String()
+	_, err := session.TLSHTTPDialer("tcp", addr, "/session", &tls.Config{RootCAs: pool, NextProtos: []string{"h2", "http/1.1"}})(ctx, "h2c", handshake(goodID))
+	if err == nil || !strings.Contains(err.Error(), `negotiated ALPN protocol "h2"`) {
+		t.Fatalf("TLSHTTPDialer with h2 offered = %v, want an error saying h2 was negotiated", err)
+	}
+	conn, err := session.TLSHTTPDialer("tcp", addr, "/session", &tls.Config{RootCAs: pool})(ctx, "h2c", handshake(goodID))
+	if err != nil {
+		t.Fatalf("TLSHTTPDialer with the default NextProtos: %v", err)
+	}
+	conn.Close()
+	_ = d.result(t) // the daemon's side ends with the connection
 }
