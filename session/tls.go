@@ -17,10 +17,10 @@ import (
 // does too. An empty cfg.ServerName is the host of address; an empty
 // cfg.NextProtos is "http/1.1" (the upgrade is an HTTP/1.1 request: a daemon
 // offering h2 would otherwise pick it); a daemon that negotiates another
-// protocol than http/1.1 is refused with an error saying so. Put a client certificate in cfg for a
-// daemon that requires one; the daemon sees it in its http.Request's TLS
-// field before it calls Manager.HandleHTTPRequest. The TLS handshake is
-// bounded by the context given to the Dialer.
+// protocol than http/1.1 is refused with an error saying so. Put a client
+// certificate in cfg for a daemon that requires one; the daemon sees it in
+// its http.Request's TLS field before it calls Manager.HandleHTTPRequest.
+// The TLS handshake is bounded by the context given to the Dialer.
 func TLSHTTPDialer(network, address, path string, cfg *tls.Config) Dialer {
 	return httpDialer("TLSHTTPDialer", network, address, path, checked(cfg, true))
 }
