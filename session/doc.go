@@ -24,6 +24,7 @@
 //	http.HandleFunc("POST /session", func(w http.ResponseWriter, r *http.Request) {
 //		_ = m.HandleHTTPRequest(r.Context(), w, r) // blocks until the session ends
 //	})
+//	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second} // no slow-header client holds a connection
 //	// later, serving a request from that client:
 //	c, err := m.Get(ctx, id, false) // waits for the session to appear
 //	if err != nil {

@@ -33,6 +33,12 @@ const switchingProtocols = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgr
 // w cannot be hijacked or ctx is nil.
 // Nothing is registered then. ctx bounds the session as in HandleConn;
 // r.Context() is not cancelled by the end of a hijacked connection.
+//
+// The Manager sees only complete requests: serve it from an http.Server with
+// ReadHeaderTimeout set (net/http's zero value waits for ever), or a client
+// that sends its headers byte by byte holds a connection open indefinitely.
+// After the 101, the session's HTTP/2 handshake must finish within the
+// health timeout (WithHealthTimeout).
 func (m *Manager) HandleHTTPRequest(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	if ctx == nil {
 		err := errors.New("session: HandleHTTPRequest: nil context")
