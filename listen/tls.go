@@ -24,8 +24,8 @@ import (
 // naming the field), MinVersion at least TLS 1.2, and cfg's NextProtos when
 // its own are empty. When the callback returns nil, cfg is used and must pass
 // those checks without the callback (ClientCAs for client verification, a
-// certificate), or the handshake fails saying so. For reloading certificate files use security.Reloader's
-// ServerTLSConfig.
+// certificate), or the handshake fails saying so. For reloading certificate
+// files use security.Reloader's ServerTLSConfig.
 //
 // A gRPC server serving such a listener with insecure credentials still
 // serves over TLS, but its handlers see no credentials.TLSInfo, so
