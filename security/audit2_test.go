@@ -381,3 +381,31 @@ func TestReloaderFileLimits(t *testing.T) {
 		t.Fatalf("oversize CA file not logged:\n%s", logs.String())
 	}
 }
+
+// TestReloaderLogsExpiryInUse: when the certificate in use expires and no
+// new one is written, the Reloader logs it once (before: nothing on the
+// server's side said why every client now refused it).
+func TestReloaderLogsExpiryInUse(t *testing.T) {
+	ca := certtest.NewCA(t, "test CA")
+	notAfter := time.Now().Add(1500 * time.Millisecond).Truncate(time.Second)
+	short := ca.Issue(t, certtest.Spec{CN: "localhost", DNS: []string{"localhost"}, NotAfter: notAfter})
+	certFile, keyFile, caFile := certtest.Files(t, t.TempDir(), short, ca)
+	var logs syncBuffer
+	r, err := security.NewReloader(certFile, keyFile, caFile, security.WithInterval(time.Millisecond),
+		security.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		if time.Now().After(notAfter) {
+			t.Skip("the machine was too slow to load a certificate valid for about a second")
+		}
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(notAfter) + 1100*time.Millisecond) // x509 NotAfter is inclusive to the second
+	for range 3 {
+		_ = r.Certificate()
+		time.Sleep(3 * time.Millisecond)
+	}
+	want := "the certificate in use expired at " + short.Cert.NotAfter.UTC().Format(time.RFC3339)
+	if n := strings.Count(logs.String(), want); n != 1 {
+		t.Fatalf("log has %d lines with %q, want 1:\n%s", n, want, logs.String())
+	}
+}

@@ -64,7 +64,9 @@ func WithLogger(l *slog.Logger) Option {
 // is logged once (slog, level Warn) and the old material stays in use until
 // the files change again, except a certificate that is not valid yet: it is
 // looked at again every interval and used once its NotBefore has passed (a
-// certificate issued by a CA whose clock runs a little ahead).
+// certificate issued by a CA whose clock runs a little ahead). When the
+// certificate in use expires and no replacement arrives, that is logged once
+// too (peers refuse it from then on).
 //
 // A Reloader is safe for concurrent use.
 type Reloader struct {
@@ -152,6 +154,11 @@ func (r *Reloader) refresh() {
 		return
 	}
 	if r.same(stamps) {
+		// Nothing new on disk: say so once when what is in use has expired,
+		// since every peer now refuses it.
+		if leaf := r.cur.Load().cert.Leaf; time.Now().After(leaf.NotAfter) {
+			r.refuse(fmt.Errorf("%s: the certificate in use expired at %s and no other was written", r.certFile, leaf.NotAfter.UTC().Format(time.RFC3339)))
+		}
 		return
 	}
 	m, err := r.load()
