@@ -230,3 +230,21 @@ func TestTLSGetConfigForClientNil(t *testing.T) {
 		t.Fatalf("server handshake error = %v (client: %v), want %q", serr, err, want)
 	}
 }
+
+// TestParseNumericHost: a host of digits and dots that is not an IPv4
+// address ("127.1", a trailing dot, a part over 255) is refused by Parse.
+// Before, it passed as a host name and Listen looked it up in DNS ("no such
+// host", after a query leaving the machine).
+func TestParseNumericHost(t *testing.T) {
+	for _, spec := range []string{"tcp://127.1:0", "127.0.0.1.:80", "tcp://256.0.0.1:80", "tcp://1.2.3.4.5:80", "tcp://10..1:80", "tcp://0123:80"} {
+		_, err := listen.Parse(spec)
+		if !errors.Is(err, listen.ErrBadFormat) || !strings.Contains(err.Error(), "is not an IPv4 address") {
+			t.Errorf("Parse(%q) = %v, want a format error saying the host is not an IPv4 address", spec, err)
+		}
+	}
+	for _, spec := range []string{"tcp://127.0.0.1:80", "0.0.0.0:80", "tcp://[::1]:80", "tcp://host1.example:80", "tcp://1a.example:80"} {
+		if _, err := listen.Parse(spec); err != nil {
+			t.Errorf("Parse(%q) = %v, want it accepted", spec, err)
+		}
+	}
+}

@@ -51,7 +51,8 @@ func (s Spec) String() string { return s.Proto + "://" + s.Addr }
 // "tcp:", "unix:" or "fd:" (any case) is refused as a misspelt PROTO://ADDR
 // ("unix:d.sock", "fd:3") rather than read as a host named unix or fd. Ports
 // are decimal (0-65535); hosts are empty, an IP address (IPv6 in brackets,
-// with an optional zone) or a host name. Unix paths may be relative (Listen
+// with an optional zone) or a host name, which cannot be all digits and dots
+// ("127.1" is refused rather than looked up in DNS). Unix paths may be relative (Listen
 // resolves them against the working directory when it is called); abstract
 // sockets ("@name") are refused.
 // Addresses of passed sockets are at most 255 bytes; names follow systemd:
@@ -114,7 +115,15 @@ func checkTCP(addr string) string {
 	if n, _ := strconv.Atoi(port); n > 65535 {
 		return "port " + port + " is out of range 0-65535"
 	}
-	if host == "" || isHostName(host) { // IPv4 addresses included
+	if numericHost(host) {
+		// "127.1", "10.0.0.1.": not an IP address to Go, so it would be
+		// looked up in DNS, where no name is all-numeric.
+		if _, err := netip.ParseAddr(host); err != nil {
+			return "host " + strconv.Quote(host) + " is not an IPv4 address (four decimal parts 0-255, no trailing dot) and no host name is all numeric"
+		}
+		return ""
+	}
+	if host == "" || isHostName(host) {
 		return ""
 	}
 	if _, err := netip.ParseAddr(host); err != nil { // IPv6, with a zone
@@ -167,6 +176,19 @@ func isDigits(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// numericHost reports whether s is made of digits and dots only.
+func numericHost(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
 			return false
 		}
 	}
