@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -352,4 +353,38 @@ func TestTLSHTTPDialerRefusesH2(t *testing.T) {
 	}
 	conn.Close()
 	_ = d.result(t) // the daemon's side ends with the connection
+}
+
+// TestHTTPOversizeUpgrade: an upgrade request over the handshake's limits
+// gets 400 naming the limit. (One over the HTTP server's MaxHeaderBytes gets
+// net/http's 431 and never reaches the Manager.)
+func TestHTTPOversizeUpgrade(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	d := newDaemon(t, ctx)
+	addr := d.listenHTTP(t, "tcp")
+	base := "POST /session HTTP/1.1\r\n" + upgradeHeaders + session.HeaderID + ": " + goodID + "\r\n"
+	var many strings.Builder
+	for i := range session.MaxMethods + 1 {
+		many.WriteString(session.HeaderMethod + ": /s/m" + strconv.Itoa(i) + "\r\n")
+	}
+	for _, tc := range []struct {
+		name, req string
+		code      int
+		inBody    string
+	}{
+		{"too many methods", base + many.String() + "\r\n", http.StatusBadRequest, "4097 values for X-Docker-Expose-Session-Grpc-Method, limit 4096"},
+		{"long shared key", base + session.HeaderSharedKey + ": " + strings.Repeat("k", session.MaxValueLen+1) + "\r\n\r\n", http.StatusBadRequest, "value is 4097 bytes, limit 4096"},
+		{"long id", "POST /session HTTP/1.1\r\n" + upgradeHeaders + session.HeaderID + ": " + strings.Repeat("a", session.MaxIDLen+1) + "\r\n\r\n", http.StatusBadRequest, "id is 129 bytes, limit 128"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := rawHTTP(t, addr, tc.req)
+			if resp.StatusCode != tc.code || !strings.Contains(body, tc.inBody) {
+				t.Fatalf("answer %s %q, want %d with %q", resp.Status, body, tc.code, tc.inBody)
+			}
+			if err := d.result(t); !errors.Is(err, session.ErrBadHandshake) {
+				t.Errorf("HandleHTTPRequest = %v, want ErrBadHandshake", err)
+			}
+		})
+	}
 }
