@@ -41,7 +41,7 @@ func TestActivation(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skipf("no /bin/sh to set LISTEN_PID: %v", err)
 	}
-	for _, scenario := range []string{"all", "select"} {
+	for _, scenario := range []string{"all", "select", "unpassed"} {
 		t.Run(scenario, func(t *testing.T) {
 			t.Parallel()
 			runChild(t, scenario)
@@ -96,9 +96,14 @@ func runChild(t *testing.T, scenario string) {
 		envChild+"="+scenario,
 		envChildTCP+"="+tl.Addr().String(),
 		envChildSck+"="+sock,
-		"LISTEN_FDS="+strconv.Itoa(len(files)),
-		"LISTEN_FDNAMES="+names,
 	)
+	if scenario == "unpassed" {
+		// The environment claims a third socket that was never passed: fd 5
+		// in the child is closed or one of the Go runtime's own.
+		cmd.Env = append(cmd.Env, "LISTEN_FDS=3", "LISTEN_FDNAMES="+names+":ghost")
+	} else {
+		cmd.Env = append(cmd.Env, "LISTEN_FDS="+strconv.Itoa(len(files)), "LISTEN_FDNAMES="+names)
+	}
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -136,6 +141,8 @@ func TestActivationChild(t *testing.T) {
 		childAll(t, tcpAddr, sockPath)
 	case "select":
 		childSelect(t, tcpAddr, sockPath)
+	case "unpassed":
+		childUnpassed(t, tcpAddr, sockPath)
 	default:
 		t.Fatalf("unknown scenario %q", scenario)
 	}
@@ -278,5 +285,43 @@ func waitRefused(t *testing.T, network, addr string) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// childUnpassed: fds 3 (tcp, "api") and 4 (unix, "admin") were passed, but
+// LISTEN_FDS=3 also claims fd 5 ("ghost"), which is closed or belongs to
+// the Go runtime. Selecting it, or everything, fails naming fd 5 and takes
+// nothing over: the passed sockets stay usable, and fd 5 stays open if it
+// was.
+func childUnpassed(t *testing.T, tcpAddr, sockPath string) {
+	ctx := testContext(t)
+	var before syscall.Stat_t
+	openBefore := syscall.Fstat(5, &before) == nil
+	for _, spec := range []string{"fd://ghost", "fd://5", "fd://", "fd://-1"} {
+		ls, err := listen.Listen(ctx, spec)
+		if err == nil {
+			t.Fatalf("Listen(%q) = %v, want an error", spec, ls)
+		}
+		want := "fd 5 (ghost)"
+		if spec == "fd://-1" {
+			want = `no passed socket is named "-1"`
+		}
+		if !strings.Contains(err.Error(), strconv.Quote(spec)) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Listen(%q) = %v, want an error naming the spec and %q", spec, err, want)
+		}
+	}
+	var after syscall.Stat_t
+	if openAfter := syscall.Fstat(5, &after) == nil; openAfter != openBefore || openBefore && after.Ino != before.Ino {
+		t.Errorf("fd 5 changed: open %v before, %v after", openBefore, openAfter)
+	}
+	for _, tc := range []struct{ spec, addr string }{{"fd://api", tcpAddr}, {"fd://4", sockPath}} {
+		l := listenOneCtx(t, ctx, tc.spec)
+		if got := l.Addr().String(); got != tc.addr {
+			t.Errorf("Listen(%q) address = %s, want %s", tc.spec, got, tc.addr)
+		}
+		serve(t, l)
+		if err := checkHealth(ctx, target(l)); err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -22,9 +22,13 @@ import (
 // refused) is removed first; any other file, or a socket with a live server, is
 // an error and is left alone. The socket is chowned and chmodded (see
 // WithSocketGroup, WithSocketMode) before listen(2), so no client can connect
-// with looser permissions. Closing the listener removes the socket file. The
-// file is chmodded by path: keep it in a directory that untrusted users cannot
-// write, or they could swap it for a link between bind and chmod. The
+// with looser permissions. Closing the listener removes the socket file. A
+// relative path is resolved against the working directory when Listen is
+// called: Addr reports the absolute path, which must fit in a socket address
+// (107 bytes on Linux), and Close removes that file even after the process
+// changed directory. The file is chmodded by path: keep it in a directory that
+// untrusted users cannot write, or they could swap it for a link between bind
+// and chmod. The
 // stale-socket check and the removal are not atomic either: two daemons
 // starting on one path at the same instant can both pass the check.
 //

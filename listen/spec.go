@@ -47,9 +47,14 @@ func (s Spec) String() string { return s.Proto + "://" + s.Addr }
 
 // Parse checks the syntax of spec without touching the network, the file system
 // or the environment, so a daemon can reject bad flags before it binds anything.
-// A spec without "://" is a TCP HOST:PORT. Ports are decimal (0-65535); hosts
-// are empty, an IP address (IPv6 in brackets, with an optional zone) or a host
-// name. Unix paths may be relative; abstract sockets ("@name") are refused.
+// A spec without "://" is a TCP HOST:PORT, except that one starting with
+// "tcp:", "unix:" or "fd:" (any case) is refused as a misspelt PROTO://ADDR
+// ("unix:d.sock", "fd:3") rather than read as a host named unix or fd. Ports
+// are decimal (0-65535); hosts are empty, an IP address (IPv6 in brackets,
+// with an optional zone) or a host name, which cannot be all digits and dots
+// ("127.1" is refused rather than looked up in DNS). Unix paths may be relative (Listen
+// resolves them against the working directory when it is called); abstract
+// sockets ("@name") are refused.
 // Addresses of passed sockets are at most 255 bytes; names follow systemd:
 // printable ASCII without ':'. An all-digit address is always a descriptor
 // number.
@@ -62,6 +67,11 @@ func Parse(spec string) (Spec, error) {
 	}
 	proto, addr, ok := strings.Cut(spec, "://")
 	if !ok {
+		// "unix:d.sock" or "fd:3" would otherwise be a TCP address on a host
+		// named unix or fd.
+		if p, _, found := strings.Cut(spec, ":"); found && (strings.EqualFold(p, TCP) || strings.EqualFold(p, Unix) || strings.EqualFold(p, FD)) {
+			return Spec{}, &formatError{spec, formAny, `missing "://" after ` + strconv.Quote(p) + ` (write ` + strings.ToLower(p) + `://ADDR)`}
+		}
 		if why := checkTCP(spec); why != "" {
 			return Spec{}, &formatError{spec, formAny, why}
 		}
@@ -105,7 +115,15 @@ func checkTCP(addr string) string {
 	if n, _ := strconv.Atoi(port); n > 65535 {
 		return "port " + port + " is out of range 0-65535"
 	}
-	if host == "" || isHostName(host) { // IPv4 addresses included
+	if numericHost(host) {
+		// "127.1", "10.0.0.1.": not an IP address to Go, so it would be
+		// looked up in DNS, where no name is all-numeric.
+		if _, err := netip.ParseAddr(host); err != nil {
+			return "host " + strconv.Quote(host) + " is not an IPv4 address (four decimal parts 0-255, no trailing dot) and no host name is all numeric"
+		}
+		return ""
+	}
+	if host == "" || isHostName(host) {
 		return ""
 	}
 	if _, err := netip.ParseAddr(host); err != nil { // IPv6, with a zone
@@ -158,6 +176,19 @@ func isDigits(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// numericHost reports whether s is made of digits and dots only.
+func numericHost(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
 			return false
 		}
 	}

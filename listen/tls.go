@@ -18,9 +18,14 @@ import (
 // certificate are errors naming the field) and cloned; a zero MinVersion
 // becomes TLS 1.2, and an empty NextProtos becomes "h2", "http/1.1" (grpc-go
 // clients refuse a server that selects no ALPN protocol). A config returned
-// by cfg.GetConfigForClient with an empty NextProtos gets cfg's (so
-// defaulted). For reloading certificate files use security.Reloader's
-// ServerTLSConfig.
+// by cfg.GetConfigForClient replaces cfg for that handshake, so it gets the
+// same treatment on every handshake, on a clone (the returned config is never
+// modified): the same checks (an unfit one fails the handshake with an error
+// naming the field), MinVersion at least TLS 1.2, and cfg's NextProtos when
+// its own are empty. When the callback returns nil, cfg is used and must pass
+// those checks without the callback (ClientCAs for client verification, a
+// certificate), or the handshake fails saying so. For reloading certificate
+// files use security.Reloader's ServerTLSConfig.
 //
 // A gRPC server serving such a listener with insecure credentials still
 // serves over TLS, but its handlers see no credentials.TLSInfo, so
@@ -47,20 +52,55 @@ func (c *config) checkTLS() error {
 		cfg.NextProtos = []string{"h2", "http/1.1"}
 	}
 	if get := cfg.GetConfigForClient; get != nil {
-		// The config it returns replaces cfg for the handshake, ALPN included.
+		// The config it returns replaces cfg for the handshake, ALPN and
+		// versions included: it gets the same checks and defaults.
 		protos := cfg.NextProtos
+		// When get returns nil, cfg itself is used: check it as if it had no
+		// callback (CheckServer excused it from ClientCAs and certificates).
+		bare := cfg.Clone()
+		bare.GetConfigForClient = nil
+		var errBare error
+		if err := security.CheckServer(bare); err != nil {
+			errBare = fmt.Errorf("listen: WithTLS: GetConfigForClient returned nil, and the WithTLS config: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
 		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 			hc, err := get(hello)
-			if err != nil || hc == nil || len(hc.NextProtos) > 0 {
-				return hc, err
+			switch {
+			case err != nil:
+				return nil, err
+			case hc == nil:
+				return nil, errBare
 			}
-			hc = hc.Clone()
-			hc.NextProtos = protos
-			return hc, nil
+			return forClient(hc, protos)
 		}
 	}
 	c.tls = cfg
 	return nil
+}
+
+// forClient applies WithTLS's checks and defaults to hc, a config returned
+// by the user's GetConfigForClient, cloning it when something must change.
+// crypto/tls ignores GetConfigForClient on hc, so it does not count as a
+// source of certificates or client CAs.
+func forClient(hc *tls.Config, protos []string) (*tls.Config, error) {
+	if hc.GetConfigForClient != nil {
+		hc = hc.Clone()
+		hc.GetConfigForClient = nil
+	}
+	if err := security.CheckServer(hc); err != nil {
+		return nil, fmt.Errorf("listen: WithTLS: GetConfigForClient: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	if hc.MinVersion >= security.MinVersion && len(hc.NextProtos) > 0 {
+		return hc, nil
+	}
+	hc = hc.Clone()
+	if hc.MinVersion < security.MinVersion {
+		hc.MinVersion = security.MinVersion
+	}
+	if len(hc.NextProtos) == 0 {
+		hc.NextProtos = protos
+	}
+	return hc, nil
 }
 
 // wrapTLS makes the TCP listeners of ls TLS listeners when WithTLS was given.

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -22,9 +23,18 @@ const staleProbeTimeout = time.Second
 
 // listenUnix creates a unix socket at path with c's mode and group, set between
 // bind(2) and listen(2).
+// A relative path is resolved against the working directory now, so that
+// Close removes this socket even after the process changed directory.
 func listenUnix(ctx context.Context, spec, path string, c *config) (_ net.Listener, err error) {
+	if !filepath.IsAbs(path) {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, fmt.Errorf("listen: %q: resolving the relative path: %w", spec, err)
+		}
+		path = abs
+	}
 	if max := len(syscall.RawSockaddrUnix{}.Path) - 1; len(path) > max {
-		return nil, fmt.Errorf("listen: %q: socket path is %d bytes, longer than the %d this system allows", spec, len(path), max)
+		return nil, fmt.Errorf("listen: %q: socket path %s is %d bytes, longer than the %d this system allows", spec, path, len(path), max)
 	}
 	if err := removeStale(ctx, spec, path); err != nil {
 		return nil, err

@@ -268,7 +268,7 @@ func TestListenUnixRelative(t *testing.T) {
 	if fi, err := os.Lstat(filepath.Join(dir, "rel.sock")); err != nil || fi.Mode().Type() != fs.ModeSocket {
 		t.Fatalf("relative socket: %v, %v", fi, err)
 	}
-	if got := l.Addr().String(); got != "rel.sock" {
-		t.Errorf("Addr = %q, want rel.sock", got)
+	if got, want := l.Addr().String(), filepath.Join(dir, "rel.sock"); got != want {
+		t.Errorf("Addr = %q, want the resolved path %q", got, want)
 	}
 }

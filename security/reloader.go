@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -54,11 +56,17 @@ func WithLogger(l *slog.Logger) Option {
 // lazily, at most once per interval, by the first handshake that asks for the
 // certificate after the interval elapsed. When a file changed (modification
 // time, size, or the file itself, as a rename over it gives), all three are
-// read and checked: the key must match the certificate, the certificate must
-// not be expired, the CA file must hold at least one certificate. Only then is
-// the new material used, for new handshakes; live connections are not
-// touched. A file that fails the checks is logged once (slog, level Warn) and
-// the old material stays in use until the files change again.
+// read and checked: each must be a regular file of at most MaxFileSize
+// bytes, the key must match the certificate, the certificate must
+// be valid now (not expired, and not before its NotBefore), the CA file must
+// hold at least one certificate. Only then is the new material used, for new
+// handshakes; live connections are not touched. A file that fails the checks
+// is logged once (slog, level Warn) and the old material stays in use until
+// the files change again, except a certificate that is not valid yet: it is
+// looked at again every interval and used once its NotBefore has passed (a
+// certificate issued by a CA whose clock runs a little ahead). When the
+// certificate in use expires and no replacement arrives, that is logged once
+// too (peers refuse it from then on).
 //
 // A Reloader is safe for concurrent use.
 type Reloader struct {
@@ -84,7 +92,8 @@ type material struct {
 // servers against the system roots, and servers verify no client: with
 // ClientAuth VerifyClientCertIfGiven or RequireAndVerifyClientCert every
 // client certificate is refused, never checked against the system roots).
-// The files must be valid now: an error names the file and what is wrong.
+// The files must be valid now (the certificate between its NotBefore and
+// NotAfter): an error names the file and what is wrong.
 func NewReloader(certFile, keyFile, caFile string, opts ...Option) (*Reloader, error) {
 	c := reloaderConfig{interval: DefaultInterval, log: slog.Default()}
 	var errs opterr.List
@@ -145,14 +154,23 @@ func (r *Reloader) refresh() {
 		return
 	}
 	if r.same(stamps) {
+		// Nothing new on disk: say so once when what is in use has expired,
+		// since every peer now refuses it.
+		if leaf := r.cur.Load().cert.Leaf; time.Now().After(leaf.NotAfter) {
+			r.refuse(fmt.Errorf("%s: the certificate in use expired at %s and no other was written", r.certFile, leaf.NotAfter.UTC().Format(time.RFC3339)))
+		}
 		return
 	}
 	m, err := r.load()
 	if err != nil {
 		r.refuse(err)
 		// Not retried until a file changes again: the same bad bytes would
-		// fail the same way.
-		r.stamps = stamps
+		// fail the same way. A certificate that is not valid yet will be,
+		// so it is looked at again at the next interval.
+		var early *notYetValidError
+		if !errors.As(err, &early) {
+			r.stamps = stamps
+		}
 		return
 	}
 	r.stamps, r.lastErr = stamps, ""
@@ -195,9 +213,51 @@ func (r *Reloader) same(s [3]os.FileInfo) bool {
 	return true
 }
 
+// MaxFileSize is the size limit of each file a Reloader reads: 4 MiB, far
+// above a certificate chain, a key or a CA bundle. A larger file, or one that
+// is not a regular file (a FIFO would block the handshake reading it), is
+// refused like any other bad file.
+const MaxFileSize = 4 << 20
+
+// readFile reads path, refusing a file that is not regular or is larger
+// than MaxFileSize (checked again while reading: it may grow).
+func readFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d bytes a certificate, key or CA file may have (MaxFileSize)", path, fi.Size(), MaxFileSize)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("%s has more than the %d bytes a certificate, key or CA file may have (MaxFileSize)", path, MaxFileSize)
+	}
+	return b, nil
+}
+
 // load reads and checks all three files.
 func (r *Reloader) load() (*material, error) {
-	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	certPEM, err := readFile(r.certFile)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := readFile(r.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("%s, %s: %w", r.certFile, r.keyFile, err)
 	}
@@ -206,12 +266,15 @@ func (r *Reloader) load() (*material, error) {
 			return nil, fmt.Errorf("%s: %w", r.certFile, err)
 		}
 	}
-	if now := time.Now(); now.After(cert.Leaf.NotAfter) {
+	switch now := time.Now(); {
+	case now.Before(cert.Leaf.NotBefore):
+		return nil, &notYetValidError{file: r.certFile, notBefore: cert.Leaf.NotBefore}
+	case now.After(cert.Leaf.NotAfter):
 		return nil, fmt.Errorf("%s: certificate expired at %s", r.certFile, cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	m := &material{cert: &cert}
 	if r.caFile != "" {
-		b, err := os.ReadFile(r.caFile)
+		b, err := readFile(r.caFile)
 		if err != nil {
 			return nil, err
 		}
@@ -221,6 +284,16 @@ func (r *Reloader) load() (*material, error) {
 		}
 	}
 	return m, nil
+}
+
+// notYetValidError reports a certificate whose NotBefore is in the future.
+type notYetValidError struct {
+	file      string
+	notBefore time.Time
+}
+
+func (e *notYetValidError) Error() string {
+	return fmt.Sprintf("%s: certificate is not valid before %s", e.file, e.notBefore.UTC().Format(time.RFC3339))
 }
 
 // ServerTLSConfig returns a server configuration that asks the Reloader for

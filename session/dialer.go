@@ -22,7 +22,8 @@ import (
 // the daemon sent right after its 101 are not lost. A refusal is an error
 // carrying the HTTP status and the daemon's message; 400, 403 and 409 answers
 // also match ErrBadHandshake, ErrUnauthorized and ErrDuplicateID. The whole
-// exchange is bounded by the context given to the Dialer. To add headers
+// exchange is bounded by the context given to the Dialer, and the answer's
+// status line and headers by 1 MiB. To add headers
 // (Authorization, say), wrap the Dialer and add them to meta.
 func HTTPDialer(network, address, path string) Dialer {
 	return httpDialer("HTTPDialer", network, address, path, nil)
@@ -80,9 +81,15 @@ func upgrade(conn net.Conn, host, path, proto string, meta map[string][]string) 
 	if err := bw.Flush(); err != nil {
 		return nil, err
 	}
-	br := bufio.NewReader(conn)
+	// The answer's head is read through a limit: a peer sending endless
+	// headers must not fill memory until the context ends.
+	lr := &io.LimitedReader{R: conn, N: maxAnswerHead}
+	br := bufio.NewReader(lr)
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
+		if lr.N == 0 {
+			return nil, fmt.Errorf("reading the upgrade answer: its status line and headers exceed %d bytes", maxAnswerHead)
+		}
 		return nil, fmt.Errorf("reading the upgrade answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
@@ -109,6 +116,10 @@ func upgrade(conn net.Conn, host, path, proto string, meta map[string][]string) 
 	}
 	return withBuffered(conn, ahead), nil
 }
+
+// maxAnswerHead bounds the status line and headers of the daemon's answer to
+// an upgrade request (net/http's default header limit).
+const maxAnswerHead = 1 << 20
 
 // RawDialer returns a Dialer that connects to address on network (as
 // net.Dial takes them) and writes the handshake in grpckit's raw framing (see

@@ -24,6 +24,7 @@
 //	http.HandleFunc("POST /session", func(w http.ResponseWriter, r *http.Request) {
 //		_ = m.HandleHTTPRequest(r.Context(), w, r) // blocks until the session ends
 //	})
+//	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second} // no slow-header client holds a connection
 //	// later, serving a request from that client:
 //	c, err := m.Get(ctx, id, false) // waits for the session to appear
 //	if err != nil {
@@ -64,7 +65,7 @@
 // a second session with a live id (buildkit replaces the live one), closing
 // the connection and registering nothing. It checks every session's health
 // (grpc.health.v1.Health/Check every 5 s, each check allowed max(15 s,
-// 1.5 × the previous check's duration), 2 consecutive failures end the
+// 1.5 × the last successful check's duration), 2 consecutive failures end the
 // session; see WithHealthInterval), and ends a session as soon as its
 // connection closes. An ended session is removed from the registry, its
 // Caller contexts are cancelled and its connection is closed, so calls in

@@ -9,7 +9,9 @@ var (
 	// ErrBadHandshake is matched by the error for handshake metadata that is
 	// malformed: a missing or invalid session id, a repeated single-valued
 	// header, a method that is not a "/service/method" URL, too many methods,
-	// or a raw handshake block that breaks its framing.
+	// a raw handshake block that breaks its framing, or an HTTP upgrade
+	// request the session cannot run on (a method other than GET or POST, a
+	// body).
 	ErrBadHandshake = errors.New("session: bad handshake")
 
 	// ErrUnauthorized is matched by the error for a handshake that the

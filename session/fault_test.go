@@ -220,8 +220,9 @@ func TestSilentPeer(t *testing.T) {
 	start := time.Now()
 	f.frozen.Store(true)
 	// Worst case: one interval, a check of timeout, then (the ticker having
-	// a tick pending) a check of 1.5 × timeout.
-	bound := faultInterval + faultTimeout + faultTimeout*3/2
+	// a tick pending) another check of timeout: failures do not lengthen
+	// checks.
+	bound := faultInterval + 2*faultTimeout
 	select {
 	case err := <-inflight:
 		el := time.Since(start)
@@ -354,13 +355,27 @@ func TestHandshakeNotHTTP2(t *testing.T) {
 	if _, err := d.M.Get(ctx, id, true); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("Get = %v, want ErrNotFound", err)
 	}
-	// The id was released: a real session may take it now.
-	client2, server2 := pipe()
-	srv := grpc.NewServer()
-	registerFake(srv, "second", true)
-	serveFake(t, srv, client2)
-	d.handle(server2, handshake(id))
-	if err := emptyCall(ctx, get(t, ctx, d.M, id)); err != nil {
-		t.Errorf("session with the released id: %v", err)
+	// The id was released: a real session may take it now. Under heavy load
+	// its own HTTP/2 handshake can miss the 200 ms bound too; that releases
+	// the id again, so try a few times.
+	for attempt := 1; ; attempt++ {
+		client2, server2 := pipe()
+		srv := grpc.NewServer()
+		registerFake(srv, "second", true)
+		serveFake(t, srv, client2)
+		d.handle(server2, handshake(id))
+		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, err := d.M.Get(gctx, id, false)
+		cancel()
+		if err == nil {
+			if err := emptyCall(ctx, c); err != nil {
+				t.Errorf("session with the released id: %v", err)
+			}
+			break
+		}
+		if attempt == 5 {
+			t.Fatalf("session with the released id not registered in %d attempts: %v (last HandleConn: %v)", attempt, err, d.result(t))
+		}
+		t.Logf("attempt %d: %v; HandleConn: %v", attempt, err, d.result(t))
 	}
 }

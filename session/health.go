@@ -12,12 +12,14 @@ import (
 // monitor checks the session's health every interval until ctx is done, and
 // ends the session (cancel with an ErrHealthCheck cause) after threshold
 // consecutive failed checks. A check may take max(timeout, 1.5 × the last
-// check's duration), as in buildkit, so a slow but live link is not cut.
+// successful check's duration), so a slow but live link is not cut. Unlike
+// buildkit, a failed check does not lengthen the next one: a stalled peer
+// would otherwise get 1.5 times longer at every failure.
 func (m *Manager) monitor(ctx context.Context, cancel context.CancelCauseFunc, cc *grpc.ClientConn, id string) {
 	t := time.NewTicker(m.cfg.interval)
 	defer t.Stop()
 	client := healthpb.NewHealthClient(cc)
-	var last time.Duration
+	var last time.Duration // of the last successful check
 	failures := 0
 	for {
 		select {
@@ -27,11 +29,11 @@ func (m *Manager) monitor(ctx context.Context, cancel context.CancelCauseFunc, c
 		}
 		start := time.Now()
 		err := check(ctx, client, max(m.cfg.timeout, last*3/2))
-		last = time.Since(start)
 		if ctx.Err() != nil {
 			return
 		}
 		if err == nil {
+			last = time.Since(start)
 			failures = 0
 			continue
 		}

@@ -91,8 +91,10 @@ func WithHealthInterval(d time.Duration) ManagerOption {
 }
 
 // WithHealthTimeout sets the least time a health check may take; a check may
-// take up to 1.5 times the duration of the previous one when that is longer,
-// so a slow but live link is not cut. The same bound applies to the
+// take up to 1.5 times the duration of the last successful one when that is
+// longer, so a slow but live link is not cut (failed checks do not lengthen
+// the next, so a stalled session ends after about threshold × (interval +
+// timeout)). The same bound applies to the
 // connection's HTTP/2 handshake when a session is set up. The default is
 // DefaultHealthTimeout (15 s). It must be positive.
 func WithHealthTimeout(d time.Duration) ManagerOption {

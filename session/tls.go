@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"net"
 
 	"github.com/grpckit/grpckit/security"
@@ -15,12 +16,13 @@ import (
 // upgrade request travels inside it, and after the 101 the session's HTTP/2
 // does too. An empty cfg.ServerName is the host of address; an empty
 // cfg.NextProtos is "http/1.1" (the upgrade is an HTTP/1.1 request: a daemon
-// offering h2 would otherwise pick it). Put a client certificate in cfg for a
-// daemon that requires one; the daemon sees it in its http.Request's TLS
-// field before it calls Manager.HandleHTTPRequest. The TLS handshake is
-// bounded by the context given to the Dialer.
+// offering h2 would otherwise pick it); a daemon that negotiates another
+// protocol than http/1.1 is refused with an error saying so. Put a client
+// certificate in cfg for a daemon that requires one; the daemon sees it in
+// its http.Request's TLS field before it calls Manager.HandleHTTPRequest.
+// The TLS handshake is bounded by the context given to the Dialer.
 func TLSHTTPDialer(network, address, path string, cfg *tls.Config) Dialer {
-	return httpDialer("TLSHTTPDialer", network, address, path, checked(cfg, "http/1.1"))
+	return httpDialer("TLSHTTPDialer", network, address, path, checked(cfg, true))
 }
 
 // TLSRawDialer is RawDialer over TLS: the raw handshake and the session's
@@ -31,27 +33,30 @@ func TLSHTTPDialer(network, address, path string, cfg *tls.Config) Dialer {
 // (security.IdentityFromState on the connection's state, passed to
 // Manager.HandleConn in the context its Authorizer gets).
 func TLSRawDialer(network, address string, cfg *tls.Config) Dialer {
-	return rawDialer("TLSRawDialer", network, address, checked(cfg))
+	return rawDialer("TLSRawDialer", network, address, checked(cfg, false))
 }
 
 // tlsDial is the TLS side of a dialer: a checked config, or why it was
 // refused.
 type tlsDial struct {
-	cfg *tls.Config
-	err error
+	cfg  *tls.Config
+	err  error
+	http bool // the connection carries an HTTP/1.1 upgrade request
 }
 
 // checked validates cfg once, when the Dialer is made; an invalid one makes
-// every dial fail with the reason.
-func checked(cfg *tls.Config, nextProtos ...string) *tlsDial {
+// every dial fail with the reason. With http, an empty NextProtos becomes
+// "http/1.1", and a connection on which the daemon picks another protocol is
+// refused.
+func checked(cfg *tls.Config, http bool) *tlsDial {
 	c, err := security.ClientConfig(cfg, false)
 	if err != nil {
 		return &tlsDial{err: err}
 	}
-	if len(c.NextProtos) == 0 {
-		c.NextProtos = nextProtos
+	if http && len(c.NextProtos) == 0 {
+		c.NextProtos = []string{"http/1.1"}
 	}
-	return &tlsDial{cfg: c}
+	return &tlsDial{cfg: c, http: http}
 }
 
 // dial connects to address, over TLS when t is not nil.
@@ -64,5 +69,13 @@ func dial(ctx context.Context, network, address string, t *tlsDial) (net.Conn, e
 		return nil, t.err
 	}
 	d := tls.Dialer{Config: t.cfg}
-	return d.DialContext(ctx, network, address)
+	conn, err := d.DialContext(ctx, network, address)
+	if err != nil || !t.http {
+		return conn, err
+	}
+	if p := conn.(*tls.Conn).ConnectionState().NegotiatedProtocol; p != "" && p != "http/1.1" {
+		conn.Close()
+		return nil, fmt.Errorf("negotiated ALPN protocol %q with %s; the session upgrade is an HTTP/1.1 request (leave NextProtos empty, or list only http/1.1)", p, address)
+	}
+	return conn, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -80,8 +81,11 @@ func New(policyJSON string, opts ...Option) (*Policy, error) {
 // once per refresh. Unlike authz.NewFileWatcher it runs no goroutine: the
 // first call after refresh elapsed stats the file, and when it changed reads
 // and parses it before going on, so that call pays for the reload. A file
-// that no longer parses, or can no longer be read (removed, replaced by a
-// directory), is logged (slog, Warn) and the previous policy stays in force. The file must hold a valid policy now; refresh must be positive.
+// that no longer parses, can no longer be read (removed, replaced by a
+// directory), is not a regular file or is larger than MaxFileSize is logged
+// (slog, Warn) and the previous policy stays in force. The file must be a
+// regular file of at most MaxFileSize bytes holding a valid policy now;
+// refresh must be positive.
 func NewFile(path string, refresh time.Duration, opts ...Option) (*Policy, error) {
 	if refresh <= 0 {
 		return nil, &opterr.Error{Pkg: "policy", Err: fmt.Errorf("refresh %v is not positive", refresh)}
@@ -119,12 +123,25 @@ func newPolicy(opts []Option) (*Policy, error) {
 	return &Policy{filter: c.filter, log: c.log}, nil
 }
 
+// MaxFileSize is the size limit of a policy file read by NewFile: 1 MiB,
+// far above any hand-written policy (grpc-go's authz reads files whole, with
+// no limit). A larger file is refused, at NewFile or on a change.
+const MaxFileSize = 1 << 20
+
 // load reads the file and installs its policy. p.gate is entered (or p is new).
 func (p *Policy) load(fi os.FileInfo) error {
 	p.stamp = fi
-	b, err := os.ReadFile(p.path)
+	if !fi.Mode().IsRegular() {
+		// Reading a FIFO would block the call that looks at the file; a
+		// device could be endless.
+		return fmt.Errorf("policy: %s is not a regular file (%s)", p.path, fi.Mode().Type())
+	}
+	if fi.Size() > MaxFileSize {
+		return fmt.Errorf("policy: %s is %d bytes, more than the %d bytes a policy file may have (MaxFileSize)", p.path, fi.Size(), MaxFileSize)
+	}
+	b, err := readLimited(p.path)
 	if err != nil {
-		return fmt.Errorf("policy: %w", err)
+		return err
 	}
 	if bytes.Equal(b, p.content) {
 		return nil
@@ -136,6 +153,24 @@ func (p *Policy) load(fi os.FileInfo) error {
 	p.content = b
 	p.engine.Store(e)
 	return nil
+}
+
+// readLimited reads path, refusing more than MaxFileSize bytes (the file may
+// have grown since it was looked at).
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("policy: %s has more than the %d bytes a policy file may have (MaxFileSize)", path, MaxFileSize)
+	}
+	return b, nil
 }
 
 // current returns the engine for a call starting now.
