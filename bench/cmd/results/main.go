@@ -1,11 +1,12 @@
 // Command results runs the benchmarks of grpckit's bench module and writes
-// RESULTS.md: tables of ns/op, B/op and allocs/op (medians over -count runs),
+// RESULTS.md: tables of ns/op, B/op and allocs/op over -count passes (times
+// from the fastest pass, allocations and sizes the median),
 // ratios to bare grpc-go and to the anchors, the targets of the benchmark
 // issue met or missed, and the machine and versions they were measured on.
 //
 // Run it from the bench directory:
 //
-//	go run ./cmd/results                      # 5 passes, -benchtime 1s: about 4-5 min on 2 cores
+//	go run ./cmd/results                      # 5 passes, -benchtime 1s: about 7 min on 2 cores
 //	go run ./cmd/results -count 10 -benchtime 2s
 //	go run ./cmd/results -bench 'Unary|HealthCheck' -out /tmp/r.md
 //	go run ./cmd/results -in raw.txt          # tables from saved `go test -bench` output
@@ -36,7 +37,7 @@ import (
 )
 
 func main() {
-	count := flag.Int("count", 5, "passes over the benchmarks (each runs every benchmark once); medians are reported")
+	count := flag.Int("count", 5, "passes over the benchmarks (each runs every benchmark once); the fastest pass is reported for times, the median for allocations and sizes")
 	benchtime := flag.String("benchtime", "1s", "go test -benchtime")
 	bench := flag.String("bench", ".", "go test -bench regexp")
 	out := flag.String("out", "RESULTS.md", "markdown file to write (relative to the bench directory)")
