@@ -152,3 +152,19 @@ func TestExitStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestBadResourceEnv checks that a malformed OTEL_RESOURCE_ATTRIBUTES stops
+// the quickstart with an error naming the variable, before it serves.
+func TestBadResourceEnv(t *testing.T) {
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "team") // no "=value"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	err := (config{}).run(ctx, &lockedWriter{w: &out})
+	if err == nil || !strings.Contains(err.Error(), "OTEL_RESOURCE_ATTRIBUTES") {
+		t.Fatalf("got %v, want an error naming OTEL_RESOURCE_ATTRIBUTES", err)
+	}
+	if out.Len() > 0 {
+		t.Errorf("ran before failing:\n%s", out.String())
+	}
+}
