@@ -18,6 +18,7 @@ import (
 	grpcxds "google.golang.org/grpc/xds"
 
 	"github.com/grpckit/grpckit/dialopt"
+	"github.com/grpckit/grpckit/interceptors/deadline"
 	"github.com/grpckit/grpckit/serveropt"
 	"github.com/grpckit/grpckit/xds"
 )
@@ -32,6 +33,10 @@ func TestNewServerUnderXDS(t *testing.T) {
 	s, err := xds.NewServer(
 		serveropt.WithRecovery(),
 		serveropt.WithReflection(),
+		// Two tap handles (grpc-go allows one; serveropt chains them) next
+		// to xDS's own server options.
+		serveropt.WithStrictCodecs(),
+		serveropt.WithDeadline(deadline.WithDefault(time.Minute)),
 		serveropt.WithUnaryInterceptors(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 			intercepted.Add(1)
 			return h(ctx, req)
