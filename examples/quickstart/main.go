@@ -5,7 +5,7 @@
 //
 //	go run ./examples/quickstart                          # server and client, one process
 //	go run ./examples/quickstart -server 127.0.0.1:50051  # only the server, until SIGTERM or Ctrl-C
-//	go run ./examples/quickstart -client 127.0.0.1:50051  # only the client, against that server
+//	go run ./examples/quickstart -client 127.0.0.1:50051  # only the client, against that server (waits up to 10 s for it)
 //
 //	# export traces and metrics over OTLP/gRPC, serve Prometheus metrics
 //	go run ./examples/quickstart -server 127.0.0.1:50051 -otlp 127.0.0.1:4317 -metrics 127.0.0.1:9464
