@@ -74,7 +74,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 func main() {
 	var c config
 	flag.StringVar(&c.server, "server", "", "only run the server, listening on this address")
-	flag.StringVar(&c.client, "client", "", "only run the client, against the server at this address")
+	flag.StringVar(&c.client, "client", "", "only run the client, against the server at this address (it waits up to 10s for the server to accept a connection)")
 	flag.BoolVar(&c.jsonSpans, "json-spans", false, "export spans with OpenTelemetry's stdouttrace exporter (full JSON) instead of one line each")
 	flag.StringVar(&c.otlp, "otlp", "", "export traces and metrics over OTLP/gRPC (plain text) to this HOST:PORT, e.g. a collector or Jaeger on 127.0.0.1:4317")
 	flag.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464")
