@@ -21,6 +21,10 @@ import (
 // dialopt.NewClient for those), when the options are invalid, or when no
 // bootstrap was set when the program started: GRPC_XDS_BOOTSTRAP (the path
 // of the bootstrap JSON) or GRPC_XDS_BOOTSTRAP_CONFIG (the JSON itself).
+// A bootstrap that is set but cannot be read or parsed (a missing file,
+// invalid JSON, no xds_servers) is found by the first call, which fails with
+// codes.Unavailable "xds: failed to create xds-client: ..." naming the
+// problem; NewServer reports it at once.
 // For mesh TLS, pass the credentials of google.golang.org/grpc/credentials/xds
 // with dialopt.WithTransportCredentials.
 func NewClient(target string, opts ...dialopt.Option) (*grpc.ClientConn, error) {

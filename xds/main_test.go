@@ -28,8 +28,9 @@ func TestMain(m *testing.M) {
 	switch os.Getenv(testChildEnv) {
 	case "":
 		os.Exit(runChild())
-	case noBootstrapChild:
-		// TestWithoutBootstrap's child: no bootstrap, no management server.
+	case noBootstrapChild, missingBootstrapChild:
+		// TestWithoutBootstrap's and TestMissingBootstrapFile's children:
+		// no usable bootstrap, no management server.
 		goleak.VerifyTestMain(m)
 	}
 	var err error

@@ -24,8 +24,10 @@ import (
 //
 // serveropt.WithHealth and serveropt.WithReflection register health and
 // reflection on the returned server, as serveropt.NewServer does (health
-// checks cost no allocation beyond bare grpc-go; per-service statuses are
-// set by the first probe for a registered service).
+// checks cost no allocation beyond bare grpc-go, except grpc-go's tap.Info
+// on a server with a tap handle: WithStrictCodecs, a deadline cap or
+// default; per-service statuses are set by the first probe for a
+// registered service).
 //
 // NewServer fails when the options are invalid, when no bootstrap is found
 // (GRPC_XDS_BOOTSTRAP or GRPC_XDS_BOOTSTRAP_CONFIG, read once when the

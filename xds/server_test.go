@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/health"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
@@ -17,6 +18,7 @@ import (
 	grpcxds "google.golang.org/grpc/xds"
 
 	"github.com/grpckit/grpckit/dialopt"
+	"github.com/grpckit/grpckit/interceptors/deadline"
 	"github.com/grpckit/grpckit/serveropt"
 	"github.com/grpckit/grpckit/xds"
 )
@@ -31,6 +33,10 @@ func TestNewServerUnderXDS(t *testing.T) {
 	s, err := xds.NewServer(
 		serveropt.WithRecovery(),
 		serveropt.WithReflection(),
+		// Two tap handles (grpc-go allows one; serveropt chains them) next
+		// to xDS's own server options.
+		serveropt.WithStrictCodecs(),
+		serveropt.WithDeadline(deadline.WithDefault(time.Minute)),
 		serveropt.WithUnaryInterceptors(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 			intercepted.Add(1)
 			return h(ctx, req)
@@ -150,6 +156,32 @@ func TestNewClientRefusesOtherTargets(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "is not an xDS target") {
 			t.Errorf("xds.NewClient(%q) error = %v, want it to say it is not an xDS target", target, err)
+		}
+	}
+}
+
+// TestNewClientRefusesServiceConfigOptions checks, with a bootstrap and the
+// xds resolver both present, that the options grpc-go would ignore under
+// xDS (the control plane supplies the service config) are refused rather
+// than accepted and dropped, as the README says.
+func TestNewClientRefusesServiceConfigOptions(t *testing.T) {
+	for name, opt := range map[string]dialopt.Option{
+		"WithRetry": dialopt.WithRetry(dialopt.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond,
+			MaxBackoff: time.Second, BackoffMultiplier: 2, RetryableCodes: []codes.Code{codes.Unavailable}}),
+		"WithMethodConfig":  dialopt.WithMethodConfig(dialopt.MethodConfig{Service: "grpc.testing.TestService", Timeout: time.Second}),
+		"WithLoadBalancing": dialopt.WithLoadBalancing("round_robin"),
+	} {
+		cc, err := xds.NewClient("xds:///orders", dialopt.WithInsecure(), opt)
+		if err == nil {
+			cc.Close()
+			t.Errorf("xds.NewClient(xds:///orders, %s) = nil error, want one", name)
+			continue
+		}
+		if want := "the xDS control plane supplies the service config"; !strings.Contains(err.Error(), want) {
+			t.Errorf("xds.NewClient(xds:///orders, %s) error = %v, want it to contain %q", name, err, want)
+		}
+		if strings.Contains(err.Error(), "GRPC_XDS_BOOTSTRAP") {
+			t.Errorf("xds.NewClient(xds:///orders, %s) error = %v: names the bootstrap, which is set", name, err)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
@@ -28,8 +29,9 @@ import (
 
 // runClient makes one call of each kind against addr and prints an account.
 // serverLocal says whether the server runs in this process and exports its
-// spans through tel too.
-func runClient(ctx context.Context, out io.Writer, addr string, tel *telemetry, serverLocal bool) error {
+// spans through tel too. The client waits up to readyTimeout (10 s when
+// zero) for the server to accept its connection.
+func runClient(ctx context.Context, out io.Writer, addr string, tel *telemetry, serverLocal bool, readyTimeout time.Duration) error {
 	wire := &wireStats{}
 	conn, err := dialopt.NewClient(addr,
 		dialopt.WithInsecure(),
@@ -42,8 +44,8 @@ func runClient(ctx context.Context, out io.Writer, addr string, tel *telemetry, 
 		return err
 	}
 	defer conn.Close()
-	if err := dialopt.WaitReady(ctx, conn); err != nil {
-		return err
+	if err := waitReady(ctx, conn, readyTimeout); err != nil {
+		return fmt.Errorf("no server at %s: %w", addr, err)
 	}
 	client := testpb.NewTestServiceClient(conn)
 
@@ -150,6 +152,31 @@ func runClient(ctx context.Context, out io.Writer, addr string, tel *telemetry, 
 	}
 	tel.lines.printTree(out, span.SpanContext().TraceID())
 	return nil
+}
+
+// waitReady waits up to d (10 s when zero) for conn to connect. When it does
+// not, the error carries why the last attempt failed (connection refused, a
+// bad port, a name that does not resolve), which grpc-go gives only to a
+// call that fails fast.
+func waitReady(ctx context.Context, conn *grpc.ClientConn, d time.Duration) error {
+	if d <= 0 {
+		d = 10 * time.Second
+	}
+	wctx, cancel := context.WithTimeout(ctx, d)
+	err := dialopt.WaitReady(wctx, conn)
+	cancel()
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	// The channel is in TRANSIENT_FAILURE or between attempts: a call that
+	// does not wait for readiness fails with the last connection error.
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, perr := healthpb.NewHealthClient(conn).Check(pctx, &healthpb.HealthCheckRequest{})
+	if status.Code(perr) == codes.Unavailable {
+		return fmt.Errorf("not reachable within %s: %s", d, status.Convert(perr).Message())
+	}
+	return fmt.Errorf("not reachable within %s: %w", d, err)
 }
 
 // records returns n bytes of text shaped like log records, which compress

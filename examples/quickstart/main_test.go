@@ -3,13 +3,25 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(removeBuilt{m}) }
+
+// removeBuilt removes the binary buildQuickstart built once the tests ran.
+type removeBuilt struct{ *testing.M }
+
+func (r removeBuilt) Run() int {
+	code := r.M.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	return code
+}
 
 // TestQuickstart runs the demo and checks the account it prints, so the
 // README's first command stays true.

@@ -66,7 +66,7 @@ func newTelemetry(ctx context.Context, out io.Writer, c config) (_ *telemetry, e
 		resource.WithTelemetrySDK(),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("telemetry resource: %w", err)
+		return nil, fmt.Errorf("telemetry resource (from OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME): %w", err)
 	}
 	var exp sdktrace.SpanExporter = t.lines
 	if c.jsonSpans {

@@ -39,6 +39,10 @@ import (
 func main() {
 	mtls := flag.Bool("mtls", false, "run the session over mutual TLS; the daemon authorizes the client by its certificate")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "session: unexpected argument %q: the example takes only flags (-mtls)\n", flag.Arg(0))
+		os.Exit(2)
+	}
 	if err := run(os.Stdout, *mtls); err != nil {
 		fmt.Fprintln(os.Stderr, "session:", err)
 		os.Exit(1)

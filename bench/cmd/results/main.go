@@ -1,11 +1,12 @@
 // Command results runs the benchmarks of grpckit's bench module and writes
-// RESULTS.md: tables of ns/op, B/op and allocs/op (medians over -count runs),
+// RESULTS.md: tables of ns/op, B/op and allocs/op over -count passes (times
+// from the fastest pass, allocations and sizes the median),
 // ratios to bare grpc-go and to the anchors, the targets of the benchmark
 // issue met or missed, and the machine and versions they were measured on.
 //
 // Run it from the bench directory:
 //
-//	go run ./cmd/results                      # 5 passes, -benchtime 1s: about 4-5 min on 2 cores
+//	go run ./cmd/results                      # 5 passes, -benchtime 1s: about 7 min on 2 cores
 //	go run ./cmd/results -count 10 -benchtime 2s
 //	go run ./cmd/results -bench 'Unary|HealthCheck' -out /tmp/r.md
 //	go run ./cmd/results -in raw.txt          # tables from saved `go test -bench` output
@@ -36,7 +37,7 @@ import (
 )
 
 func main() {
-	count := flag.Int("count", 5, "passes over the benchmarks (each runs every benchmark once); medians are reported")
+	count := flag.Int("count", 5, "passes over the benchmarks (each runs every benchmark once); the fastest pass is reported for times, the median for allocations and sizes")
 	benchtime := flag.String("benchtime", "1s", "go test -benchtime")
 	bench := flag.String("bench", ".", "go test -bench regexp")
 	out := flag.String("out", "RESULTS.md", "markdown file to write (relative to the bench directory)")
@@ -447,7 +448,7 @@ func frac(r results, name, anchor, base, unit string) string {
 const streamNote = `What each stack does per message (read from the sources):
 - **otelgrpc** v0.72: grpc-go calls the stats handler's HandleRPC for every message on each side (` + "`stats.OutPayload`" + ` when sending, ` + "`stats.InPayload`" + ` when receiving; grpc-go builds these events only because a stats handler is installed). otelgrpc's ` + "`handleRPC`" + ` looks up its per-RPC context value and the span, and then does nothing for either event: no span events (` + "`WithMessageEvents`" + ` is stored in its config but the stats handler never reads it) and no per-message size metrics. The span, the duration metric and its attributes are per stream (Begin/End).
 - **go-grpc-middleware** logging wraps the client and server streams: every SendMsg/RecvMsg reads the clock twice and calls its reporter, which returns at once unless start-call or payload logging is on (off here, finished calls only). Recovery does nothing per message.
-- **grpckit** records nothing per message by default: tracing wraps the streams (the server one to carry the span's context) and adds "message" span events only with ` + "`tracing.WithMessageEvents`" + ` (off here); metrics and logging without ` + "`WithPayloads`" + ` wrap the client stream with internal/streamend, whose SendMsg/RecvMsg only check whether the call has just ended; the default timeout's wrapper does the same to release its timer; the server's metrics and logging layers pass the stream through.
+- **grpckit** records nothing per message by default: tracing wraps the streams (the server one to carry the span's context) and adds "message" span events only with ` + "`tracing.WithMessageEvents`" + ` (off here); metrics (without ` + "`metrics.WithMessageMetrics`" + `) and logging (without ` + "`logging.WithPayloads`" + `) wrap the client stream with internal/streamend, whose SendMsg/RecvMsg only check whether the call has just ended; the default timeout's wrapper does the same to release its timer; the server's metrics and logging layers pass the stream through.
 
 A stream's start and end (spans, log line, duration metric, deadline) are spread over its 100 messages in the figures below.`
 
