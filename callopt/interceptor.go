@@ -2,6 +2,7 @@ package callopt
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +39,9 @@ func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 		if err == nil {
 			err = invoker(r.call.ctx, method, req, reply, cc, r.grpcOpts...)
 		}
-		r.finish(err)
+		if perr := r.finish(err); perr != nil {
+			return perr
+		}
 		return err
 	}
 }
@@ -68,15 +71,13 @@ func StreamClientInterceptor() grpc.StreamClientInterceptor {
 		r := newRun(ctx, method, opts)
 		r.call.Stream = desc
 		if err := r.before(); err != nil {
-			r.finish(err)
-			return nil, err
+			return nil, r.failed(err)
 		}
 		s := &hookStream{r: r}
 		r.grpcOpts = append(r.grpcOpts, grpc.OnFinish(s.grpcFinished))
 		cs, err := streamer(r.call.ctx, desc, cc, method, r.grpcOpts...)
 		if err != nil {
-			r.finish(err)
-			return nil, err
+			return nil, r.failed(err)
 		}
 		s.Start(r.call.ctx, cs, desc, s)
 		return s, nil
@@ -105,6 +106,26 @@ func (s *hookStream) EndStream(_ context.Context, err error) {
 }
 
 func (s *hookStream) grpcFinished(error) { s.event() }
+
+// RecvMsg is streamend's, except that once an after-hook has panicked it
+// returns the panic's error.
+func (s *hookStream) RecvMsg(m any) error {
+	err := s.Stream.RecvMsg(m)
+	if p := s.r.panicked.Load(); p != nil {
+		return p
+	}
+	return err
+}
+
+// SendMsg is streamend's, except that once an after-hook has panicked it
+// returns the panic's error.
+func (s *hookStream) SendMsg(m any) error {
+	err := s.Stream.SendMsg(m)
+	if p := s.r.panicked.Load(); p != nil {
+		return p
+	}
+	return err
+}
 
 func (s *hookStream) event() {
 	if s.events.Add(1) == 2 {
@@ -141,10 +162,12 @@ func init() { chain.CalloptContext = timeoutOnly }
 const (
 	none     = iota // no callopt option
 	timeouts        // Timeout options only: d is the last one's
-	hooks           // hooks (or Capture): the full run
+	hooks           // hooks (or Capture), or an option to refuse: the full run
 )
 
-// scan classifies opts without allocating.
+// scan classifies opts without allocating. A nil option, or a nil pointer
+// to a callopt option, asks for the full run, which refuses it (grpc-go
+// would panic on it).
 func scan(opts []grpc.CallOption) (d time.Duration, kind int) {
 	for _, o := range opts {
 		switch o := o.(type) {
@@ -153,7 +176,16 @@ func scan(opts []grpc.CallOption) (d time.Duration, kind int) {
 			if kind == none {
 				kind = timeouts
 			}
-		case Option:
+		case *TimeoutOption:
+			if o == nil {
+				kind = hooks
+				continue
+			}
+			d = o.D
+			if kind == none {
+				kind = timeouts
+			}
+		case Option, nil:
 			kind = hooks
 		}
 	}
@@ -167,31 +199,61 @@ func errNegativeTimeout(d time.Duration) error {
 // run is the state of one call that carries callopt options.
 type run struct {
 	call     Call
-	hooks    []HookOption
+	hooks    []hook
 	grpcOpts []grpc.CallOption
 	cancel   context.CancelFunc
 	err      error // an invalid option, reported by before
 	done     atomic.Bool
+	panicked atomic.Pointer[panicError] // an after-hook's, for a stream's caller
+}
+
+// hook is a hook option of the call and where it stood among the call's
+// grpc options: the options its before-hook adds to Call.Options go there,
+// so that a grpc option given after it (per call, when the hook is a
+// default) still wins.
+type hook struct {
+	HookOption
+	at    int // len(grpcOpts) when the option was seen
+	added int // len(Call.Options) after its before-hook ran
 }
 
 func newRun(ctx context.Context, method string, opts []grpc.CallOption) *run {
 	r := &run{call: Call{Method: method, Start: time.Now(), ctx: ctx}}
 	timeout, hasTimeout := time.Duration(0), false
 	r.grpcOpts = make([]grpc.CallOption, 0, len(opts)+3)
-	for _, o := range opts {
+	for i, o := range opts {
 		switch o := o.(type) {
 		case HookOption:
-			r.hooks = append(r.hooks, o)
+			r.addHook(o)
+		case *HookOption:
+			if r.refuseNil(i, len(opts), o) {
+				continue
+			}
+			r.addHook(*o)
 		case CaptureOption:
-			r.hooks = append(r.hooks, o.hook())
+			r.addHook(o.hook())
+		case *CaptureOption:
+			if r.refuseNil(i, len(opts), o) {
+				continue
+			}
+			r.addHook(o.hook())
 		case TimeoutOption:
+			timeout, hasTimeout = o.D, true
+		case *TimeoutOption:
+			if r.refuseNil(i, len(opts), o) {
+				continue
+			}
 			timeout, hasTimeout = o.D, true
 		case Option:
 		default:
+			if r.refuseNil(i, len(opts), o) {
+				continue
+			}
 			r.grpcOpts = append(r.grpcOpts, o)
 		}
 	}
 	switch {
+	case r.err != nil:
 	case !hasTimeout || timeout == 0:
 	case timeout < 0:
 		r.err = errNegativeTimeout(timeout)
@@ -201,31 +263,110 @@ func newRun(ctx context.Context, method string, opts []grpc.CallOption) *run {
 	return r
 }
 
+func (r *run) addHook(h HookOption) {
+	r.hooks = append(r.hooks, hook{HookOption: h, at: len(r.grpcOpts)})
+}
+
+// refuseNil records an error for a nil option or a nil pointer, which
+// grpc-go would panic on (a nil pointer to a callopt option would do
+// nothing), and reports whether o was one.
+func (r *run) refuseNil(i, n int, o grpc.CallOption) bool {
+	if !opterr.IsNil(o) {
+		return false
+	}
+	if r.err == nil {
+		what := "nil"
+		if o != nil {
+			what = fmt.Sprintf("a nil %T", o)
+		}
+		r.err = status.Errorf(codes.InvalidArgument, "callopt: call option %d of %d (default call options first) is %s", i+1, n, what)
+	}
+	return true
+}
+
 // before runs the before-hooks in order and adds the options that fill Call.
 func (r *run) before() error {
 	if r.err != nil {
 		return r.err
 	}
-	for _, h := range r.hooks {
-		if h.before == nil {
-			continue
+	for i := range r.hooks {
+		h := &r.hooks[i]
+		if h.before != nil {
+			err, p := callBefore(h.before, &r.call)
+			if p != nil {
+				return newPanicError("before", i+1, p, nil)
+			}
+			if err != nil {
+				return toStatus(err)
+			}
 		}
-		if err := h.before(&r.call); err != nil {
-			return toStatus(err)
-		}
+		h.added = len(r.call.Options)
 	}
 	for i, o := range r.call.Options {
 		if err := checkAdded(i, o); err != nil {
 			return err
 		}
 	}
-	r.grpcOpts = append(r.grpcOpts, r.call.Options...)
+	r.placeAdded()
 	for _, h := range r.hooks {
 		if h.after != nil { // only after-hooks read the header, trailer and peer
 			r.grpcOpts = append(r.grpcOpts, grpc.Header(&r.call.Header), grpc.Trailer(&r.call.Trailer), grpc.Peer(&r.call.Peer))
 			break
 		}
 	}
+	return nil
+}
+
+// placeAdded puts the options the before-hooks added among the call's grpc
+// options, each hook's where the hook stood.
+func (r *run) placeAdded() {
+	added := r.call.Options
+	if len(added) == 0 {
+		return
+	}
+	atEnd, prev := true, 0
+	for _, h := range r.hooks {
+		if h.added > prev && h.at < len(r.grpcOpts) {
+			atEnd = false
+			break
+		}
+		prev = h.added
+	}
+	if atEnd { // no grpc option after a hook that added one: the common case
+		r.grpcOpts = append(r.grpcOpts, added...)
+		return
+	}
+	out := make([]grpc.CallOption, 0, len(r.grpcOpts)+len(added)+3)
+	at, from := 0, 0
+	for _, h := range r.hooks {
+		// A later hook may have shortened Call.Options.
+		to := max(min(h.added, len(added)), from)
+		out = append(out, r.grpcOpts[at:h.at]...)
+		out = append(out, added[from:to]...)
+		at, from = h.at, to
+	}
+	out = append(out, r.grpcOpts[at:]...)
+	r.grpcOpts = append(out, added[from:]...)
+}
+
+// callBefore runs a before-hook, recovering its panic.
+func callBefore(f func(*Call) error, c *Call) (err error, p any) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = v
+		}
+	}()
+	return f(c), nil
+}
+
+// callAfter runs an after-hook, recovering its panic.
+func callAfter(f func(*Call), c *Call) (p any) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = v
+		}
+	}()
+	f(c)
 	return nil
 }
 
@@ -242,21 +383,88 @@ func checkAdded(i int, o grpc.CallOption) error {
 	return nil
 }
 
-// finish runs the after-hooks exactly once and releases the timeout.
-func (r *run) finish(err error) {
+// finish runs the after-hooks exactly once, each recovered, and releases
+// the timeout. It returns the error of the first after-hook that panicked
+// (nil if none did, or if the hooks had run already).
+func (r *run) finish(err error) error {
 	if !r.done.CompareAndSwap(false, true) {
-		return
+		return nil
 	}
 	if r.cancel != nil {
 		r.cancel()
 	}
 	r.call.Err = err
 	r.call.Duration = time.Since(r.call.Start)
-	for _, h := range r.hooks {
-		if h.after != nil {
-			h.after(&r.call)
+	var perr *panicError
+	for i, h := range r.hooks {
+		if h.after == nil {
+			continue
+		}
+		if p := callAfter(h.after, &r.call); p != nil {
+			if perr == nil {
+				perr = newPanicError("after", i+1, p, err)
+			} else {
+				perr.more++
+			}
 		}
 	}
+	if perr == nil {
+		return nil
+	}
+	perr.st = status.New(codes.Internal, perr.message())
+	r.panicked.Store(perr)
+	return perr
+}
+
+// failed runs the after-hooks of a stream that failed with err before it
+// was returned, and gives the error for its caller.
+func (r *run) failed(err error) error {
+	if perr := r.finish(err); perr != nil {
+		return perr
+	}
+	return err
+}
+
+// panicError is the codes.Internal error of a call whose hook panicked. It
+// unwraps to the panic value when that is an error and to the call's own
+// error (an after-hook's panic).
+type panicError struct {
+	st    *status.Status
+	where string // "before" or "after"
+	n     int    // the hook, counted from 1
+	value any
+	call  error // the call's own error
+	more  int   // other after-hooks that panicked too
+}
+
+func newPanicError(where string, n int, value any, call error) *panicError {
+	e := &panicError{where: where, n: n, value: value, call: call}
+	e.st = status.New(codes.Internal, e.message())
+	return e
+}
+
+func (e *panicError) message() string {
+	msg := fmt.Sprintf("callopt: %s-hook %d panicked: %v", e.where, e.n, e.value)
+	if e.more > 0 {
+		msg += fmt.Sprintf(" (and %d more after-hooks)", e.more)
+	}
+	if e.call != nil {
+		msg += "; the call's own error: " + e.call.Error()
+	}
+	return msg
+}
+
+func (e *panicError) Error() string              { return e.st.Err().Error() }
+func (e *panicError) GRPCStatus() *status.Status { return e.st }
+func (e *panicError) Unwrap() []error {
+	var errs []error
+	if v, ok := e.value.(error); ok {
+		errs = append(errs, v)
+	}
+	if e.call != nil {
+		errs = append(errs, e.call)
+	}
+	return errs
 }
 
 // toStatus gives a before-hook's error the code grpc-go would give it,

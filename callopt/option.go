@@ -1,6 +1,7 @@
 package callopt
 
 import (
+	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
@@ -24,6 +25,9 @@ type HookOption struct {
 	grpc.EmptyCallOption
 	before func(*Call) error
 	after  func(*Call)
+	// check says why the option would fail every call ("" if it would
+	// not), for option builders to refuse it in default call options.
+	check func() string
 }
 
 func (HookOption) callopt() {}
@@ -37,6 +41,14 @@ func (HookOption) callopt() {}
 // is OK, and codes.Internal for any other error. It wraps the hook's error,
 // so errors.Is and errors.As find it. Hooks from default call options run
 // before those given per call.
+//
+// A hook that panics is recovered (see the package documentation): a
+// before-hook's panic fails the call with codes.Internal, "callopt:
+// before-hook N panicked: ...", like an error; an after-hook's panic leaves
+// the other after-hooks running and turns the caller's error into
+// codes.Internal, "callopt: after-hook N panicked: ...". N counts the call's
+// hooks from 1 (every Hook, Metadata, CompressAbove and Capture option,
+// default call options first).
 func Hook(before func(*Call) error, after func(*Call)) Option {
 	return HookOption{before: before, after: after}
 }
@@ -74,6 +86,11 @@ func Metadata(kv ...string) Option {
 		}
 		c.ctx = ctx
 		return nil
+	}, check: func() string {
+		if _, err := metadata.Pairs(kv...); err != nil {
+			return "callopt.Metadata: " + err.Error()
+		}
+		return ""
 	}}
 }
 
@@ -119,7 +136,7 @@ func CompressAbove(minBytes int, name string) Option {
 		if c.Stream != nil {
 			return nil
 		}
-		if name != encoding.Identity && encoding.GetCompressor(name) == nil {
+		if !compressorKnown(name) {
 			return status.Errorf(codes.InvalidArgument, "callopt: CompressAbove: no compressor registered as %q", name)
 		}
 		m, ok := c.Request.(proto.Message)
@@ -129,5 +146,14 @@ func CompressAbove(minBytes int, name string) Option {
 		}
 		c.Options = append(c.Options, grpc.UseCompressor(name))
 		return nil
+	}, check: func() string {
+		if !compressorKnown(name) {
+			return fmt.Sprintf("callopt.CompressAbove(%d, %q): no compressor registered as %[2]q (import the package that registers it)", minBytes, name)
+		}
+		return ""
 	}}
+}
+
+func compressorKnown(name string) bool {
+	return name == encoding.Identity || encoding.GetCompressor(name) != nil
 }

@@ -1,0 +1,244 @@
+package callopt_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpckit/grpckit/callopt"
+	"github.com/grpckit/grpckit/dialopt"
+	"github.com/grpckit/grpckit/internal/testsrv"
+)
+
+// logBuffer is a bytes.Buffer safe for the client's logging interceptor,
+// which may write from grpc-go's goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// finished returns the grpc.code of every "finished call" line.
+func (l *logBuffer) finished(t *testing.T) []string {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var codes []string
+	for _, line := range bytes.Split(bytes.TrimSpace(l.b.Bytes()), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["msg"] == "finished call" {
+			c, _ := m["grpc.code"].(string)
+			codes = append(codes, c)
+		}
+	}
+	return codes
+}
+
+// dialLogged connects to s through dialopt with client logging (the
+// observer inside callopt) and extra options.
+func dialLogged(t *testing.T, s *testsrv.Server, logs *logBuffer, extra ...dialopt.Option) testpb.TestServiceClient {
+	t.Helper()
+	l := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	dopts, err := dialopt.New(append([]dialopt.Option{dialopt.WithInsecure(), dialopt.WithLogging(l)}, extra...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testpb.NewTestServiceClient(s.Dial(t, dopts...))
+}
+
+// shapes runs one call of each kind to its end with opts and returns the
+// error the caller saw last.
+var shapes = []struct {
+	name string
+	call func(ctx context.Context, c testpb.TestServiceClient, opts ...grpc.CallOption) error
+}{
+	{"unary", func(ctx context.Context, c testpb.TestServiceClient, opts ...grpc.CallOption) error {
+		_, err := c.UnaryCall(ctx, &testpb.SimpleRequest{}, opts...)
+		return err
+	}},
+	{"server stream", func(ctx context.Context, c testpb.TestServiceClient, opts ...grpc.CallOption) error {
+		st, err := c.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{
+			ResponseParameters: []*testpb.ResponseParameters{{Size: 1}, {Size: 2}}}, opts...)
+		if err != nil {
+			return err
+		}
+		for {
+			if _, err := st.Recv(); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+	}},
+	{"client stream", func(ctx context.Context, c testpb.TestServiceClient, opts ...grpc.CallOption) error {
+		st, err := c.StreamingInputCall(ctx, opts...)
+		if err != nil {
+			return err
+		}
+		for range 2 {
+			if err := st.Send(&testpb.StreamingInputCallRequest{Payload: &testpb.Payload{Body: []byte("ab")}}); err != nil {
+				break // the status comes from CloseAndRecv
+			}
+		}
+		_, err = st.CloseAndRecv()
+		return err
+	}},
+	{"bidi", func(ctx context.Context, c testpb.TestServiceClient, opts ...grpc.CallOption) error {
+		st, err := c.FullDuplexCall(ctx, opts...)
+		if err != nil {
+			return err
+		}
+		if err := st.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1}}}); err != nil {
+			return err
+		}
+		if err := st.CloseSend(); err != nil {
+			return err
+		}
+		for {
+			if _, err := st.Recv(); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+	}},
+}
+
+// TestHookPanicRecovered: a panicking before- or after-hook never crashes
+// the process or reaches the caller as a panic. The call fails with
+// Internal naming callopt and the hook; the other after-hooks run exactly
+// once; the observers inside callopt (here the logging interceptor) record
+// the call once with its real outcome, or not at all when a before-hook
+// stopped it before anything was sent.
+func TestHookPanicRecovered(t *testing.T) {
+	t.Parallel()
+	s := testsrv.Start(t)
+	for _, sh := range shapes {
+		for _, where := range []string{"before", "after"} {
+			t.Run(sh.name+"/"+where, func(t *testing.T) {
+				t.Parallel()
+				var logs logBuffer
+				client := dialLogged(t, s, &logs)
+				var first, third atomic.Int32
+				var thirdErr error
+				panicky := callopt.Hook(func(*callopt.Call) error {
+					if where == "before" {
+						panic("boom")
+					}
+					return nil
+				}, func(*callopt.Call) {
+					if where == "after" {
+						panic(errors.New("boom"))
+					}
+				})
+				var rec callopt.Call
+				opts := []grpc.CallOption{
+					callopt.Hook(nil, func(*callopt.Call) { first.Add(1) }),
+					panicky,
+					callopt.Hook(nil, func(c *callopt.Call) { thirdErr = c.Err; third.Add(1) }),
+					callopt.Capture(&rec),
+				}
+				var err error
+				func() {
+					defer func() {
+						if p := recover(); p != nil {
+							t.Fatalf("the call panicked: %v", p)
+						}
+					}()
+					err = sh.call(timeoutCtx(t), client, opts...)
+				}()
+				want := "callopt: " + where + "-hook 2 panicked: boom"
+				if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), want) {
+					t.Errorf("error %v, want Internal containing %q", err, want)
+				}
+				if first.Load() != 1 || third.Load() != 1 {
+					t.Errorf("the other after-hooks ran %d and %d times, want 1 and 1", first.Load(), third.Load())
+				}
+				wantLogs := []string{"OK"}
+				if where == "before" {
+					wantLogs = nil
+					// The after-hooks see the error the caller gets.
+					if thirdErr == nil || status.Code(thirdErr) != codes.Internal {
+						t.Errorf("after-hook saw Err %v, want the before-hook's Internal", thirdErr)
+					}
+				} else if thirdErr != nil {
+					// The after-hooks see the call's own outcome.
+					t.Errorf("after-hook after the panicking one saw Err %v, want the call's own nil", thirdErr)
+				}
+				if got := logs.finished(t); strings.Join(got, ",") != strings.Join(wantLogs, ",") {
+					t.Errorf("client log recorded %q, want %q", got, wantLogs)
+				}
+				if where == "after" && rec.Method == "" {
+					t.Error("Capture after a panicking after-hook did not run")
+				}
+			})
+		}
+	}
+}
+
+// TestAfterHookPanicOffCallerGoroutine: a stream abandoned by cancelling
+// its context runs its after-hooks on a goroutine of grpc-go or of the
+// context; a panic there must not end the process. The caller's next
+// RecvMsg reports it.
+func TestAfterHookPanicOffCallerGoroutine(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	ctx, cancel := context.WithCancel(timeoutCtx(t))
+	ran := make(chan struct{})
+	st, err := s.Client.FullDuplexCall(ctx,
+		callopt.Hook(nil, func(*callopt.Call) { panic("late boom") }),
+		callopt.Hook(nil, func(*callopt.Call) { close(ran) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the after-hooks did not run after the context was cancelled")
+	}
+	_, err = st.Recv()
+	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "callopt: after-hook 1 panicked: late boom") {
+		t.Errorf("Recv after the hooks panicked: %v, want Internal naming the after-hook", err)
+	}
+}
+
+// TestAfterHookPanicKeepsCallError: the caller's error for a call that
+// failed and whose after-hook panicked is Internal, and still carries the
+// call's own error (errors.Is finds it, the message names it).
+func TestAfterHookPanicKeepsCallError(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	_, err := s.Client.UnaryCall(timeoutCtx(t), &testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.NotFound), Message: "no such thing"}},
+		callopt.Hook(nil, func(*callopt.Call) { panic("boom") }))
+	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "no such thing") {
+		t.Fatalf("error %v, want Internal that names the call's own error", err)
+	}
+	if !errors.Is(err, status.Error(codes.NotFound, "no such thing")) {
+		t.Errorf("errors.Is(err, the call's NotFound) = false for %v", err)
+	}
+}
