@@ -242,3 +242,102 @@ func TestAfterHookPanicKeepsCallError(t *testing.T) {
 		t.Errorf("errors.Is(err, the call's NotFound) = false for %v", err)
 	}
 }
+
+// TestAddedOptionsKeepTheirPlace: a grpc option a before-hook adds takes
+// effect where the hook's option stands, so a per-call grpc option still
+// overrides what a default hook chose: a default CompressAbove whose
+// threshold the request is below picks identity, and a per-call
+// grpc.UseCompressor("gzip") after it must win (it lost: the hook's choice
+// was appended after every option of the call).
+func TestAddedOptionsKeepTheirPlace(t *testing.T) {
+	t.Parallel()
+	ps := &payloadStats{}
+	s := start(t, testsrv.WithServerOptions(grpc.StatsHandler(ps)),
+		testsrv.WithDialOptions(grpc.WithDefaultCallOptions(callopt.CompressAbove(1<<20, "gzip"))))
+	req := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte(strings.Repeat("compressible ", 200))}}
+	calls := []struct {
+		name string
+		opts []grpc.CallOption
+		want bool // compressed
+	}{
+		{"default hook only", nil, false},
+		{"per-call UseCompressor after the default hook", []grpc.CallOption{grpc.UseCompressor("gzip")}, true},
+		{"per-call CompressAbove after a per-call UseCompressor", []grpc.CallOption{grpc.UseCompressor("gzip"), callopt.CompressAbove(1<<20, "gzip")}, false},
+		{"per-call UseCompressor after a per-call CompressAbove", []grpc.CallOption{callopt.CompressAbove(1<<20, "gzip"), grpc.UseCompressor("gzip"), callopt.Hook(nil, func(*callopt.Call) {})}, true},
+	}
+	for _, c := range calls {
+		if _, err := s.Client.UnaryCall(timeoutCtx(t), req, c.opts...); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+	}
+	ps.mu.Lock()
+	got := append([]bool(nil), ps.compressed...)
+	ps.mu.Unlock()
+	if len(got) != len(calls) {
+		t.Fatalf("server saw %d requests, want %d", len(got), len(calls))
+	}
+	for i, c := range calls {
+		if got[i] != c.want {
+			t.Errorf("%s: compressed = %v, want %v", c.name, got[i], c.want)
+		}
+	}
+}
+
+// TestNilAndPointerOptions: a nil call option, or a nil pointer to a
+// callopt option, fails the call with InvalidArgument instead of panicking
+// in grpc-go (nil) or being ignored (a nil *TimeoutOption); a non-nil
+// pointer to a callopt option works as the value does (it was silently
+// dropped). Over a plain grpc-go client with callopt's interceptors and
+// over dialopt's chain.
+func TestNilAndPointerOptions(t *testing.T) {
+	t.Parallel()
+	var reached atomic.Int32
+	s := start(t, serverCalls(&reached))
+	dopts, err := dialopt.New(dialopt.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := map[string]testpb.TestServiceClient{"plain": s.Client, "dialopt": testpb.NewTestServiceClient(s.Dial(t, dopts...))}
+	var nilTimeout *callopt.TimeoutOption
+	var nilHook *callopt.HookOption
+	var nilHeader *grpc.HeaderCallOption
+	for name, client := range clients {
+		for _, tt := range []struct {
+			name string
+			opts []grpc.CallOption
+			want string
+		}{
+			{"nil", []grpc.CallOption{nil}, "callopt: a call option is nil"},
+			{"nil after a Timeout", []grpc.CallOption{callopt.Timeout(time.Second), nil}, "callopt: a call option is nil"},
+			{"nil *grpc.HeaderCallOption", []grpc.CallOption{nilHeader}, "callopt: a call option is a nil *grpc.HeaderCallOption"},
+			{"nil *TimeoutOption", []grpc.CallOption{nilTimeout}, "is a nil *callopt.TimeoutOption"},
+			{"nil *HookOption", []grpc.CallOption{nilHook}, "is a nil *callopt.HookOption"},
+			{"nil *grpc.HeaderCallOption with a Timeout", []grpc.CallOption{callopt.Timeout(time.Second), nilHeader}, "is a nil *grpc.HeaderCallOption"},
+		} {
+			for _, shape := range shapes[:2] {
+				var err error
+				func() {
+					defer func() {
+						if p := recover(); p != nil {
+							t.Errorf("%s client, %s, %s: panicked: %v", name, tt.name, shape.name, p)
+						}
+					}()
+					err = shape.call(timeoutCtx(t), client, tt.opts...)
+				}()
+				if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("%s client, %s, %s: %v, want InvalidArgument containing %q", name, tt.name, shape.name, err, tt.want)
+				}
+			}
+		}
+		// A pointer to a Timeout bounds the call like the value.
+		for _, shape := range shapes {
+			err := shape.call(timeoutCtx(t), client, &callopt.TimeoutOption{D: time.Nanosecond})
+			if status.Code(err) != codes.DeadlineExceeded {
+				t.Errorf("%s client, %s with &TimeoutOption{1ns}: %v, want DeadlineExceeded", name, shape.name, err)
+			}
+		}
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("server saw %d unary calls, want 0", n)
+	}
+}

@@ -32,9 +32,13 @@ type Call struct {
 	Start    time.Time
 	Duration time.Duration
 	// Options are extra grpc call options for this call; before-hooks may
-	// append to it (grpc.UseCompressor, grpc.CallContentSubtype, ...). A nil
-	// option or a callopt option appended here fails the call with
-	// codes.Internal before anything is sent.
+	// append to it (grpc.UseCompressor, grpc.CallContentSubtype, ...). An
+	// option a hook appends takes effect where the hook's own option stands
+	// among the call's options: it overrides the grpc options before that
+	// one and is overridden by those after it, so a per-call
+	// grpc.UseCompressor still beats a compressor a default hook (such as
+	// CompressAbove) chose. A nil option or a callopt option appended here
+	// fails the call with codes.Internal before anything is sent.
 	Options []grpc.CallOption
 
 	ctx context.Context

@@ -18,7 +18,10 @@ import (
 // UnaryClientInterceptor runs the hooks of the callopt options among a unary
 // call's options and strips those options before calling the invoker. It must
 // be the outermost client interceptor so that after-hooks see the final
-// result. With no callopt option present it adds no allocation; with only
+// result. A nil call option, or a nil pointer to a call option (a callopt
+// option or grpc-go's own), fails the call with codes.InvalidArgument
+// before anything is sent, where grpc-go would panic; a non-nil pointer to
+// a callopt option works as the option itself. With no callopt option present it adds no allocation; with only
 // Timeout options it costs what the caller's own context.WithTimeout would
 // (no hook state is built, and the options go on unchanged: grpc-go ignores
 // them, and a Timeout applied twice never extends the first bound).
@@ -61,8 +64,9 @@ func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 // The Timeout's context is released then, after the interceptors inside have
 // seen the end. A stream that ends otherwise (its caller stops after a Header
 // error) keeps the hooks and the Timeout pending until its context is done.
-// A stream with callopt options is wrapped; with none present the
-// interceptor adds no allocation.
+// Nil options are refused as by UnaryClientInterceptor. A stream with
+// callopt options is wrapped; with none present the interceptor adds no
+// allocation.
 func StreamClientInterceptor() grpc.StreamClientInterceptor {
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		if !hasOption(opts) {
@@ -165,9 +169,9 @@ const (
 	hooks           // hooks (or Capture), or an option to refuse: the full run
 )
 
-// scan classifies opts without allocating. A nil option, or a nil pointer
-// to a callopt option, asks for the full run, which refuses it (grpc-go
-// would panic on it).
+// scan classifies opts without allocating. A nil option or a nil pointer
+// (grpc-go would panic on it, or ignore a nil callopt option) asks for the
+// full run, which refuses it.
 func scan(opts []grpc.CallOption) (d time.Duration, kind int) {
 	for _, o := range opts {
 		switch o := o.(type) {
@@ -187,6 +191,10 @@ func scan(opts []grpc.CallOption) (d time.Duration, kind int) {
 			}
 		case Option, nil:
 			kind = hooks
+		default:
+			if opterr.IsNil(o) {
+				kind = hooks
+			}
 		}
 	}
 	return d, kind
@@ -221,32 +229,32 @@ func newRun(ctx context.Context, method string, opts []grpc.CallOption) *run {
 	r := &run{call: Call{Method: method, Start: time.Now(), ctx: ctx}}
 	timeout, hasTimeout := time.Duration(0), false
 	r.grpcOpts = make([]grpc.CallOption, 0, len(opts)+3)
-	for i, o := range opts {
+	for _, o := range opts {
 		switch o := o.(type) {
 		case HookOption:
 			r.addHook(o)
 		case *HookOption:
-			if r.refuseNil(i, len(opts), o) {
+			if r.refuseNil(o) {
 				continue
 			}
 			r.addHook(*o)
 		case CaptureOption:
 			r.addHook(o.hook())
 		case *CaptureOption:
-			if r.refuseNil(i, len(opts), o) {
+			if r.refuseNil(o) {
 				continue
 			}
 			r.addHook(o.hook())
 		case TimeoutOption:
 			timeout, hasTimeout = o.D, true
 		case *TimeoutOption:
-			if r.refuseNil(i, len(opts), o) {
+			if r.refuseNil(o) {
 				continue
 			}
 			timeout, hasTimeout = o.D, true
 		case Option:
 		default:
-			if r.refuseNil(i, len(opts), o) {
+			if r.refuseNil(o) {
 				continue
 			}
 			r.grpcOpts = append(r.grpcOpts, o)
@@ -270,7 +278,7 @@ func (r *run) addHook(h HookOption) {
 // refuseNil records an error for a nil option or a nil pointer, which
 // grpc-go would panic on (a nil pointer to a callopt option would do
 // nothing), and reports whether o was one.
-func (r *run) refuseNil(i, n int, o grpc.CallOption) bool {
+func (r *run) refuseNil(o grpc.CallOption) bool {
 	if !opterr.IsNil(o) {
 		return false
 	}
@@ -279,7 +287,7 @@ func (r *run) refuseNil(i, n int, o grpc.CallOption) bool {
 		if o != nil {
 			what = fmt.Sprintf("a nil %T", o)
 		}
-		r.err = status.Errorf(codes.InvalidArgument, "callopt: call option %d of %d (default call options first) is %s", i+1, n, what)
+		r.err = status.Errorf(codes.InvalidArgument, "callopt: a call option is %s", what)
 	}
 	return true
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/interceptors/validate"
 	"github.com/grpckit/grpckit/internal/chain"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // New applies opts and returns the grpc dial options they stand for, or an
@@ -226,11 +227,12 @@ func (c *config) layers() []chain.ClientLayer {
 	return ls
 }
 
-// hasCallopt reports whether the call carries a callopt option, the only
-// case the callopt interceptor acts on.
+// hasCallopt reports whether the call carries a callopt option, or a nil
+// option or nil pointer, which the callopt interceptor refuses (grpc-go
+// would panic on it): the cases it acts on.
 func hasCallopt(_ context.Context, _ string, opts []grpc.CallOption) bool {
 	for _, o := range opts {
-		if _, ok := o.(callopt.Option); ok {
+		if _, ok := o.(callopt.Option); ok || opterr.IsNil(o) {
 			return true
 		}
 	}
