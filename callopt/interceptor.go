@@ -160,7 +160,34 @@ func timeoutOnly(ctx context.Context, opts []grpc.CallOption) (context.Context, 
 	return ctx, cancel, nil, true
 }
 
-func init() { chain.CalloptContext = timeoutOnly }
+func init() {
+	chain.CalloptContext = timeoutOnly
+	chain.CalloptCheck = check
+}
+
+// check says why o would fail every call it is given to, or "" (for any
+// option that is not a callopt option too).
+func check(o grpc.CallOption) string {
+	switch o := o.(type) {
+	case *TimeoutOption:
+		if o != nil {
+			return check(*o)
+		}
+	case TimeoutOption:
+		if o.D < 0 {
+			return fmt.Sprintf("callopt.Timeout(%v): negative timeout (zero means none)", o.D)
+		}
+	case *HookOption:
+		if o != nil {
+			return check(*o)
+		}
+	case HookOption:
+		if o.check != nil {
+			return o.check()
+		}
+	}
+	return ""
+}
 
 // What the callopt options of a call ask for.
 const (

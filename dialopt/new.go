@@ -25,7 +25,9 @@ import (
 // deadline, observers whose filter skips the call. A health check through
 // the full stack therefore allocates nothing extra. Raw options from
 // WithDialOptions come last; a set of them that grpc.NewClient panics on is
-// an error (New builds and closes a client to find out).
+// an error, and so are default call options among them that
+// WithDefaultCallOptions would refuse (New builds and closes a client to
+// find out).
 func New(opts ...Option) ([]grpc.DialOption, error) {
 	c, err := apply(opts)
 	if err != nil {
@@ -36,7 +38,7 @@ func New(opts ...Option) ([]grpc.DialOption, error) {
 		return nil, err
 	}
 	if len(c.dialOpts) > 0 {
-		if err := probe(dopts); err != nil {
+		if err := probe(dopts, c.ownDefaults); err != nil {
 			return nil, err
 		}
 	}
@@ -47,16 +49,33 @@ func New(opts ...Option) ([]grpc.DialOption, error) {
 // grpc.NewClient panics on (grpc.WithResolvers with a nil builder, ...) is
 // an error of New rather than a panic in the caller's grpc.NewClient. Only
 // a panic is reported: an error grpc.NewClient returns may depend on the
-// target, which New does not know.
-func probe(dopts []grpc.DialOption) error {
-	cc, err := newClient("passthrough:///probe", dopts)
+// target, which New does not know. The client also reports the default
+// call options (the own first ones are dialopt's, already checked), so that
+// those of a raw grpc.WithDefaultCallOptions get WithDefaultCallOptions'
+// checks: an interceptor put before every other one reads them from a
+// call and stops it there, so no interceptor of the user's runs and nothing
+// is sent.
+func probe(dopts []grpc.DialOption, own int) error {
+	var defaults []grpc.CallOption
+	read := grpc.WithUnaryInterceptor(func(_ context.Context, _ string, _, _ any, _ *grpc.ClientConn, _ grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		defaults = opts
+		return nil
+	})
+	cc, err := newClient("passthrough:///probe", append(dopts[:len(dopts):len(dopts)], read))
 	if err == nil {
+		_ = cc.Invoke(context.Background(), "/grpckit.dialopt/Probe", nil, nil)
 		_ = cc.Close()
 	}
 	if _, ok := err.(*refusedError); ok {
 		return err
 	}
-	return nil
+	var errs []error
+	for i := own; i < len(defaults); i++ {
+		if msg := checkCallOption(defaults[i]); msg != "" {
+			errs = append(errs, fmt.Errorf("dialopt: WithDialOptions: grpc.WithDefaultCallOptions: call option %d is %s", i-own+1, msg))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // newClient is grpc.NewClient with a panic (from a raw option) turned into
@@ -102,6 +121,11 @@ func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
 	dopts, err := c.build()
 	if err != nil {
 		return nil, err
+	}
+	if len(c.dialOpts) > 0 {
+		if err := probe(dopts, c.ownDefaults); err != nil {
+			return nil, err
+		}
 	}
 	cc, err := newClient(target, dopts)
 	if _, ok := err.(*refusedError); ok {
@@ -168,6 +192,7 @@ func (c *config) build() ([]grpc.DialOption, error) {
 		callOpts = append(callOpts, grpc.UseCompressor(c.compressor))
 	}
 	callOpts = append(callOpts, c.callOpts...)
+	c.ownDefaults = len(callOpts)
 	if len(callOpts) > 0 {
 		dopts = append(dopts, grpc.WithDefaultCallOptions(callOpts...))
 	}
