@@ -341,3 +341,60 @@ func TestNilAndPointerOptions(t *testing.T) {
 		t.Errorf("server saw %d unary calls, want 0", n)
 	}
 }
+
+// hookErr is an error type a careless hook returns as a typed nil.
+type hookErr struct{ msg string }
+
+func (e *hookErr) Error() string { return e.msg }
+
+// ctxType is a context type a careless hook passes to SetContext as a
+// typed nil.
+type ctxType struct{ context.Context }
+
+// TestCarelessHooks: a before-hook returning a typed-nil error (the classic
+// `var err *myErr; return err`) or setting a typed-nil context must fail
+// the call with a clear Internal error, not panic inside callopt or
+// grpc-go; after-hooks run once.
+func TestCarelessHooks(t *testing.T) {
+	t.Parallel()
+	var reached atomic.Int32
+	s := start(t, serverCalls(&reached))
+	for _, tt := range []struct {
+		name   string
+		before func(*callopt.Call) error
+		want   codes.Code
+		msg    string
+	}{
+		{"typed-nil error", func(*callopt.Call) error {
+			var err *hookErr
+			return err
+		}, codes.Internal, "callopt: before-hook 1 returned a nil *callopt_test.hookErr as its error"},
+		{"typed-nil context", func(c *callopt.Call) error {
+			var ctx *ctxType
+			c.SetContext(ctx)
+			return nil
+		}, codes.OK, ""},
+	} {
+		for _, sh := range shapes {
+			var afters atomic.Int32
+			var err error
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Errorf("%s, %s: panicked: %v", tt.name, sh.name, p)
+					}
+				}()
+				err = sh.call(timeoutCtx(t), s.Client, callopt.Hook(tt.before, func(*callopt.Call) { afters.Add(1) }))
+			}()
+			if status.Code(err) != tt.want || (tt.msg != "" && !strings.Contains(err.Error(), tt.msg)) {
+				t.Errorf("%s, %s: %v, want code %v containing %q", tt.name, sh.name, err, tt.want, tt.msg)
+			}
+			if n := afters.Load(); n != 1 {
+				t.Errorf("%s, %s: after-hook ran %d times, want 1", tt.name, sh.name, n)
+			}
+		}
+	}
+	if n := reached.Load(); n != 1 {
+		t.Errorf("server saw %d unary calls, want 1 (the typed-nil context is ignored)", n)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // Call describes one RPC to the hooks. Before-hooks see Method, Request (unary),
@@ -48,10 +50,10 @@ type Call struct {
 func (c *Call) Context() context.Context { return c.ctx }
 
 // SetContext replaces the context the call will be made with, for example to
-// add a deadline or outgoing metadata. Only before-hooks may call it; a nil ctx
-// is ignored.
+// add a deadline or outgoing metadata. Only before-hooks may call it; a nil
+// ctx, or a nil pointer of a context type, is ignored.
 func (c *Call) SetContext(ctx context.Context) {
-	if ctx != nil {
+	if !opterr.IsNil(ctx) {
 		c.ctx = ctx
 	}
 }

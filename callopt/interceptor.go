@@ -327,12 +327,8 @@ func (r *run) before() error {
 	for i := range r.hooks {
 		h := &r.hooks[i]
 		if h.before != nil {
-			err, p := callBefore(h.before, &r.call)
-			if p != nil {
-				return newPanicError("before", i+1, p, nil)
-			}
-			if err != nil {
-				return toStatus(err)
+			if err := callBefore(i+1, h.before, &r.call); err != nil {
+				return err
 			}
 		}
 		h.added = len(r.call.Options)
@@ -384,14 +380,21 @@ func (r *run) placeAdded() {
 	r.grpcOpts = append(out, added[from:]...)
 }
 
-// callBefore runs a before-hook, recovering its panic.
-func callBefore(f func(*Call) error, c *Call) (err error, p any) {
+// callBefore runs before-hook n and gives its error a status, recovering
+// a panic (in the hook, or in its error's methods).
+func callBefore(n int, f func(*Call) error, c *Call) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			p = v
+			err = newPanicError("before", n, v, nil)
 		}
 	}()
-	return f(c), nil
+	if err := f(c); err != nil {
+		if opterr.IsNil(err) { // `var e *T; return e`
+			return status.Errorf(codes.Internal, "callopt: before-hook %d returned a nil %T as its error", n, err)
+		}
+		return toStatus(err)
+	}
+	return nil
 }
 
 // callAfter runs an after-hook, recovering its panic.

@@ -39,7 +39,9 @@ func (HookOption) callopt() {}
 // a status error, codes.Canceled or codes.DeadlineExceeded for the context
 // errors (status.FromContextError), codes.Unknown for an error whose status
 // is OK, and codes.Internal for any other error. It wraps the hook's error,
-// so errors.Is and errors.As find it. Hooks from default call options run
+// so errors.Is and errors.As find it; a nil pointer returned as the error
+// (`var e *MyError; return e`) is not taken for success but fails the call
+// with codes.Internal naming its type. Hooks from default call options run
 // before those given per call.
 //
 // A hook that panics is recovered (see the package documentation): a
