@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
+	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/callopt"
@@ -396,5 +398,240 @@ func TestCarelessHooks(t *testing.T) {
 	}
 	if n := reached.Load(); n != 1 {
 		t.Errorf("server saw %d unary calls, want 1 (the typed-nil context is ignored)", n)
+	}
+}
+
+// mdSeen records the values of "x-eq" that reached the server, unary and
+// streams.
+type mdSeen struct{ m sync.Map }
+
+func (s *mdSeen) saw(ctx context.Context) {
+	md, _ := grpcmd.FromIncomingContext(ctx)
+	for _, v := range md.Get("x-eq") {
+		s.m.Store(v, true)
+	}
+}
+
+func (s *mdSeen) options() testsrv.Option {
+	return testsrv.WithServerOptions(
+		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			s.saw(ctx)
+			return h(ctx, req)
+		}),
+		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			s.saw(ss.Context())
+			return h(srv, ss)
+		}))
+}
+
+// TestPerCallAndDefaultAgree: every callopt option does the same given per
+// call and as a default call option, through grpc.WithDefaultCallOptions on
+// a plain client and through dialopt.WithDefaultCallOptions, on unary
+// calls and all three stream shapes.
+func TestPerCallAndDefaultAgree(t *testing.T) {
+	t.Parallel()
+	seen := &mdSeen{}
+	s := start(t, seen.options())
+	type counts struct{ before, after atomic.Int32 }
+	cases := []struct {
+		name  string
+		opt   func(id string, n *counts) grpc.CallOption
+		code  codes.Code
+		md    bool // the server saw x-eq: id
+		hooks bool // before and after ran once
+	}{
+		{"Timeout(1ns)", func(string, *counts) grpc.CallOption { return callopt.Timeout(time.Nanosecond) }, codes.DeadlineExceeded, false, false},
+		{"Timeout(10s)", func(string, *counts) grpc.CallOption { return callopt.Timeout(10 * time.Second) }, codes.OK, false, false},
+		{"Timeout(0)", func(string, *counts) grpc.CallOption { return callopt.Timeout(0) }, codes.OK, false, false},
+		{"Metadata", func(id string, _ *counts) grpc.CallOption { return callopt.Metadata("x-eq", id) }, codes.OK, true, false},
+		{"CompressAbove", func(string, *counts) grpc.CallOption { return callopt.CompressAbove(1, "gzip") }, codes.OK, false, false},
+		{"Hook", func(_ string, n *counts) grpc.CallOption {
+			return callopt.Hook(func(*callopt.Call) error { n.before.Add(1); return nil }, func(c *callopt.Call) {
+				if c.Err == nil {
+					n.after.Add(1)
+				}
+			})
+		}, codes.OK, false, true},
+		{"Hook failing", func(_ string, n *counts) grpc.CallOption {
+			return callopt.Hook(func(*callopt.Call) error { n.before.Add(1); return status.Error(codes.PermissionDenied, "no") }, func(c *callopt.Call) {
+				if status.Code(c.Err) == codes.PermissionDenied {
+					n.after.Add(1)
+				}
+			})
+		}, codes.PermissionDenied, false, true},
+	}
+	type delivery struct {
+		name   string
+		client func(o grpc.CallOption) (testpb.TestServiceClient, []grpc.CallOption)
+	}
+	deliveries := []delivery{
+		{"per call, plain", func(o grpc.CallOption) (testpb.TestServiceClient, []grpc.CallOption) {
+			return s.Client, []grpc.CallOption{o}
+		}},
+		{"grpc.WithDefaultCallOptions", func(o grpc.CallOption) (testpb.TestServiceClient, []grpc.CallOption) {
+			conn := s.Dial(t, grpc.WithChainUnaryInterceptor(callopt.UnaryClientInterceptor()),
+				grpc.WithChainStreamInterceptor(callopt.StreamClientInterceptor()), grpc.WithDefaultCallOptions(o))
+			return testpb.NewTestServiceClient(conn), nil
+		}},
+		{"per call, dialopt", func(o grpc.CallOption) (testpb.TestServiceClient, []grpc.CallOption) {
+			dopts, err := dialopt.New(dialopt.WithInsecure())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return testpb.NewTestServiceClient(s.Dial(t, dopts...)), []grpc.CallOption{o}
+		}},
+		{"dialopt.WithDefaultCallOptions", func(o grpc.CallOption) (testpb.TestServiceClient, []grpc.CallOption) {
+			dopts, err := dialopt.New(dialopt.WithInsecure(), dialopt.WithDefaultCallOptions(o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return testpb.NewTestServiceClient(s.Dial(t, dopts...)), nil
+		}},
+	}
+	for _, c := range cases {
+		for _, d := range deliveries {
+			for _, sh := range shapes {
+				id := c.name + "/" + d.name + "/" + sh.name
+				var n counts
+				client, opts := d.client(c.opt(strings.ReplaceAll(id, " ", "-"), &n))
+				err := sh.call(timeoutCtx(t), client, opts...)
+				if status.Code(err) != c.code {
+					t.Errorf("%s: %v, want code %v", id, err, c.code)
+				}
+				if _, ok := seen.m.Load(strings.ReplaceAll(id, " ", "-")); ok != c.md {
+					t.Errorf("%s: server saw the metadata: %v, want %v", id, ok, c.md)
+				}
+				if c.hooks && (n.before.Load() != 1 || n.after.Load() != 1) {
+					t.Errorf("%s: before ran %d, after ran (with the right Err) %d times; want 1 and 1", id, n.before.Load(), n.after.Load())
+				}
+			}
+		}
+	}
+}
+
+// TestHooksWithRetries: with grpc-go retrying by the service config
+// (dialopt.WithRetry), a call's hooks run once for the logical call, the
+// after-hooks and Capture see the last attempt's outcome and trailer, and
+// Metadata goes out on every attempt.
+func TestHooksWithRetries(t *testing.T) {
+	t.Parallel()
+	var attempts sync.Map // x-id -> *atomic.Int32
+	fail := func(ctx context.Context, setTrailer func(grpcmd.MD)) error {
+		md, _ := grpcmd.FromIncomingContext(ctx)
+		ids := md.Get("x-id")
+		if len(ids) != 1 {
+			return status.Error(codes.FailedPrecondition, "no x-id on this attempt")
+		}
+		v, _ := attempts.LoadOrStore(ids[0], new(atomic.Int32))
+		n := v.(*atomic.Int32).Add(1)
+		setTrailer(grpcmd.Pairs("x-attempt", strconv.Itoa(int(n))))
+		if n < 3 {
+			return status.Error(codes.Unavailable, "try again")
+		}
+		return nil
+	}
+	s := start(t, testsrv.WithServerOptions(
+		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if err := fail(ctx, func(md grpcmd.MD) { _ = grpc.SetTrailer(ctx, md) }); err != nil {
+				return nil, err
+			}
+			return h(ctx, req)
+		}),
+		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			if err := fail(ss.Context(), ss.SetTrailer); err != nil {
+				return err
+			}
+			return h(srv, ss)
+		})))
+	dopts, err := dialopt.New(dialopt.WithInsecure(), dialopt.WithRetry(dialopt.RetryPolicy{
+		MaxAttempts: 4, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+		RetryableCodes: []codes.Code{codes.Unavailable},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := testpb.NewTestServiceClient(s.Dial(t, dopts...))
+	for _, sh := range shapes {
+		var befores, afters atomic.Int32
+		var rec callopt.Call
+		err := sh.call(timeoutCtx(t), client,
+			callopt.Metadata("x-id", strings.ReplaceAll(sh.name, " ", "-")),
+			callopt.Hook(func(*callopt.Call) error { befores.Add(1); return nil }, func(*callopt.Call) { afters.Add(1) }),
+			callopt.Capture(&rec))
+		if err != nil {
+			t.Errorf("%s: %v, want success on the third attempt", sh.name, err)
+		}
+		if befores.Load() != 1 || afters.Load() != 1 {
+			t.Errorf("%s: before ran %d, after %d times; want 1 and 1 for the logical call", sh.name, befores.Load(), afters.Load())
+		}
+		if rec.Err != nil || strings.Join(rec.Trailer.Get("x-attempt"), ",") != "3" {
+			t.Errorf("%s: Capture saw Err %v, trailer x-attempt %q; want nil and the last attempt's \"3\"", sh.name, rec.Err, rec.Trailer.Get("x-attempt"))
+		}
+	}
+}
+
+// TestConcurrentCallsHooksOnce: concurrent calls sharing a default hook,
+// each with its own Capture and Timeout, some abandoned by cancelling
+// their context mid-stream and some with an after-hook that panics: every
+// call's after-hooks run exactly once and nothing crashes (run with -race;
+// goleak checks that no goroutine is left).
+func TestConcurrentCallsHooksOnce(t *testing.T) {
+	t.Parallel()
+	var befores, afters atomic.Int32
+	shared := callopt.Hook(func(*callopt.Call) error { befores.Add(1); return nil }, func(*callopt.Call) { afters.Add(1) })
+	dopts, err := dialopt.New(dialopt.WithInsecure(), dialopt.WithDefaultCallOptions(shared, callopt.Timeout(10*time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testsrv.Start(t)
+	client := testpb.NewTestServiceClient(s.Dial(t, dopts...))
+	const perShape = 25
+	var wg sync.WaitGroup
+	var captured atomic.Int32
+	for _, sh := range shapes {
+		for i := range perShape {
+			wg.Go(func() {
+				ctx, cancel := context.WithCancel(timeoutCtx(t))
+				defer cancel()
+				var rec callopt.Call
+				opts := []grpc.CallOption{callopt.Capture(&rec), callopt.Timeout(5 * time.Second)}
+				if i%5 == 0 {
+					opts = append(opts, callopt.Hook(nil, func(*callopt.Call) { panic("concurrent boom") }))
+				}
+				done := make(chan struct{})
+				opts = append(opts, callopt.Hook(nil, func(*callopt.Call) { close(done) }))
+				if i%3 == 0 && sh.name == "bidi" { // abandoned
+					st, err := client.FullDuplexCall(ctx, opts...)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					_ = st.Send(&testpb.StreamingOutputCallRequest{})
+					cancel()
+					for {
+						if _, err := st.Recv(); err != nil {
+							break
+						}
+					}
+				} else if err := sh.call(ctx, client, opts...); err != nil && !strings.Contains(err.Error(), "concurrent boom") {
+					t.Errorf("%s %d: %v", sh.name, i, err)
+				}
+				// The last after-hook closes done: Capture ran before it.
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					t.Errorf("%s %d: the after-hooks did not run", sh.name, i)
+					return
+				}
+				if rec.Method != "" {
+					captured.Add(1)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	total := int32(len(shapes) * perShape)
+	if befores.Load() != total || afters.Load() != total || captured.Load() != total {
+		t.Errorf("before %d, after %d, captured %d of %d calls; want all once", befores.Load(), afters.Load(), captured.Load(), total)
 	}
 }
