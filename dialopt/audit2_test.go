@@ -171,3 +171,30 @@ func TestBadDefaultsFailEveryCall(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodConfigUnknownMethod: a method config naming a method its
+// (registered) service does not have matched no call, silently; grpc-go
+// matches names exactly, so "unaryCall" for UnaryCall configured nothing.
+func TestMethodConfigUnknownMethod(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		method, want string
+	}{
+		{"unaryCall", `dialopt: WithMethodConfig: service "grpc.testing.TestService" has no method "unaryCall" (did you mean "UnaryCall"?)`},
+		{"Nope", `dialopt: WithMethodConfig: service "grpc.testing.TestService" has no method "Nope": the entry would match no call`},
+		{"UnaryCall", ""},
+	} {
+		_, err := dialopt.New(dialopt.WithInsecure(), dialopt.WithMethodConfig(dialopt.MethodConfig{
+			Service: "grpc.testing.TestService", Method: tt.method, Timeout: time.Second}))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("method %q: %v, want nil", tt.method, err)
+		case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+			t.Errorf("method %q: %v, want an error starting %q", tt.method, err, tt.want)
+		}
+	}
+	// A service this binary has no descriptor for is not second-guessed.
+	if _, err := dialopt.New(dialopt.WithInsecure(), dialopt.WithMethodConfig(dialopt.MethodConfig{Service: "other.pkg.Svc", Method: "anyThing"})); err != nil {
+		t.Errorf("unregistered service: %v", err)
+	}
+}
