@@ -635,3 +635,36 @@ func TestConcurrentCallsHooksOnce(t *testing.T) {
 		t.Errorf("before %d, after %d, captured %d of %d calls; want all once", befores.Load(), afters.Load(), captured.Load(), total)
 	}
 }
+
+// TestCaptureAfterAbandonedStream: the caller of an abandoned stream
+// (context cancelled) reads its Capture after its Recv has returned the
+// error; the hooks may run on grpc-go's or the context's goroutine, so that
+// Recv must not return before they have finished (the race detector saw
+// Capture's write race the caller's read).
+func TestCaptureAfterAbandonedStream(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	for i := range 50 {
+		ctx, cancel := context.WithCancel(timeoutCtx(t))
+		var rec callopt.Call
+		slow := callopt.Hook(nil, func(*callopt.Call) { time.Sleep(time.Millisecond) }) // widens the window
+		st, err := s.Client.FullDuplexCall(ctx, slow, callopt.Capture(&rec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if err := st.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cancel()
+		for {
+			if _, err := st.Recv(); err != nil {
+				break
+			}
+		}
+		if rec.Method == "" || status.Code(rec.Err) != codes.Canceled {
+			t.Fatalf("stream %d: after Recv returned, Capture holds method %q, Err %v; want the call with Canceled", i, rec.Method, rec.Err)
+		}
+	}
+}

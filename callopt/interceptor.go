@@ -3,6 +3,7 @@ package callopt
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +65,9 @@ func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 // The Timeout's context is released then, after the interceptors inside have
 // seen the end. A stream that ends otherwise (its caller stops after a Header
 // error) keeps the hooks and the Timeout pending until its context is done.
+// A RecvMsg that ends the stream returns only once the after-hooks have
+// run, wherever they ran, so a Capture is complete when the caller has its
+// error or io.EOF (after a failed SendMsg, call RecvMsg to get there).
 // Nil options are refused as by UnaryClientInterceptor. A stream with
 // callopt options is wrapped; with none present the interceptor adds no
 // allocation.
@@ -78,6 +82,7 @@ func StreamClientInterceptor() grpc.StreamClientInterceptor {
 			return nil, r.failed(err)
 		}
 		s := &hookStream{r: r}
+		s.ran.Add(1)
 		r.grpcOpts = append(r.grpcOpts, grpc.OnFinish(s.grpcFinished))
 		cs, err := streamer(r.call.ctx, desc, cc, method, r.grpcOpts...)
 		if err != nil {
@@ -100,7 +105,8 @@ type hookStream struct {
 	streamend.Stream[*hookStream]
 	r      *run
 	events atomic.Int32
-	err    error // the caller's; written before its event is counted
+	err    error          // the caller's; written before its event is counted
+	ran    sync.WaitGroup // done once the after-hooks have run
 }
 
 // EndStream implements streamend.Ender.
@@ -111,10 +117,20 @@ func (s *hookStream) EndStream(_ context.Context, err error) {
 
 func (s *hookStream) grpcFinished(error) { s.event() }
 
-// RecvMsg is streamend's, except that once an after-hook has panicked it
-// returns the panic's error.
+// RecvMsg is streamend's, except that a RecvMsg that ends the stream
+// returns only once the after-hooks have run, and once an after-hook has
+// panicked it returns the panic's error. Both of the hooks' events have
+// happened by then or are under way on another goroutine: streamend's end
+// (here, or on the context's AfterFunc goroutine) and grpc-go's OnFinish
+// (grpc-go's RecvMsg finishes the stream before it returns an error or the
+// single response of a non-server-streaming call; a concurrent finish may
+// still be running it). The hooks may run on those goroutines, and the
+// caller reads Capture's Call after this: without the wait the two raced.
 func (s *hookStream) RecvMsg(m any) error {
 	err := s.Stream.RecvMsg(m)
+	if streamend.RecvEnds(err, s.r.call.Stream.ServerStreams) {
+		s.ran.Wait()
+	}
 	if p := s.r.panicked.Load(); p != nil {
 		return p
 	}
@@ -134,6 +150,7 @@ func (s *hookStream) SendMsg(m any) error {
 func (s *hookStream) event() {
 	if s.events.Add(1) == 2 {
 		s.r.finish(s.err)
+		s.ran.Done()
 	}
 }
 

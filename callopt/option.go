@@ -120,7 +120,9 @@ func (o CaptureOption) hook() HookOption {
 // peer, start and duration (and request and reply on unary calls). Give each
 // call its own dst; a Capture in default call options would make every
 // concurrent call write the same Call (dialopt.WithDefaultCallOptions refuses
-// it). A nil dst does nothing.
+// it). A nil dst does nothing. On a stream, dst is complete once a RecvMsg
+// has returned an error or io.EOF (or the response of a client-streaming
+// call): reading it earlier races with the hooks.
 func Capture(dst *Call) Option { return CaptureOption{dst: dst} }
 
 // CompressAbove compresses a unary request with the named compressor only when
