@@ -668,3 +668,21 @@ func TestCaptureAfterAbandonedStream(t *testing.T) {
 		}
 	}
 }
+
+// TestCompressAboveEmptyName: CompressAbove(n, "") is accepted as
+// grpc.UseCompressor("") is (no compression); it failed every unary call
+// with InvalidArgument.
+func TestCompressAboveEmptyName(t *testing.T) {
+	t.Parallel()
+	ps := &payloadStats{}
+	s := start(t, testsrv.WithServerOptions(grpc.StatsHandler(ps)))
+	req := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte(strings.Repeat("compressible ", 200))}}
+	if _, err := s.Client.UnaryCall(timeoutCtx(t), req, callopt.CompressAbove(1, "")); err != nil {
+		t.Fatalf("CompressAbove(1, \"\"): %v", err)
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if len(ps.compressed) != 1 || ps.compressed[0] {
+		t.Errorf("compressed = %v, want one uncompressed request", ps.compressed)
+	}
+}

@@ -130,8 +130,8 @@ func Capture(dst *Call) Option { return CaptureOption{dst: dst} }
 // connect-go's WithCompressMinBytes does (compressing 100 bytes costs more than
 // it saves). The size is proto.Size for protobuf messages; other request types
 // are never compressed by this option. An unregistered name fails a unary call
-// with codes.InvalidArgument; "identity" (no compression) is accepted, as
-// grpc-go accepts it. A request below the threshold is sent with the identity
+// with codes.InvalidArgument; "identity" and "" (no compression) are
+// accepted, as grpc-go accepts them. A request below the threshold is sent with the identity
 // encoding even when the default call options name a compressor. On streams
 // it does nothing at all (grpc-go picks one compressor per stream before any
 // message is known), whatever the name.
@@ -158,6 +158,8 @@ func CompressAbove(minBytes int, name string) Option {
 	}}
 }
 
+// compressorKnown accepts what grpc.UseCompressor does: a registered name,
+// "identity", and "" (no compression).
 func compressorKnown(name string) bool {
-	return name == encoding.Identity || encoding.GetCompressor(name) != nil
+	return name == "" || name == encoding.Identity || encoding.GetCompressor(name) != nil
 }
