@@ -61,6 +61,7 @@ func badDefaults() []struct {
 		{"pointer to Capture", &capture, "callopt.CaptureOption: its pointer would be shared"},
 		{"grpc.Header(nil)", grpc.Header(nil), "grpc.HeaderCallOption: its pointer would be shared"},
 		{"grpc.OnFinish(nil)", grpc.OnFinish(nil), "grpc.OnFinish(nil)"},
+		{"negative retry buffer", grpc.MaxRetryRPCBufferSize(-1), "grpc.MaxRetryRPCBufferSize(-1): negative size"},
 		{"grpc.ForceCodec(nil)", grpc.ForceCodec(nil), "grpc.ForceCodec(nil)"},
 		{"grpc.ForceCodecV2 with a typed nil", grpc.ForceCodecV2(codec), "grpc.ForceCodecV2(nil *dialopt_test.nilCodec)"},
 		{"grpc.PerRPCCredentials with a typed nil", grpc.PerRPCCredentials(creds), "grpc.PerRPCCredentials(nil *dialopt_test.nilCreds)"},

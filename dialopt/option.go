@@ -135,7 +135,8 @@ func WithCompressor(name string) Option {
 // one pointer that every concurrent call would share. Options that would fail
 // or panic in every call are errors too: a grpc.UseCompressor or
 // grpc.CallContentSubtype naming nothing registered, a negative
-// grpc.MaxCallRecvMsgSize or grpc.MaxCallSendMsgSize, grpc.OnFinish(nil),
+// grpc.MaxCallRecvMsgSize, grpc.MaxCallSendMsgSize or
+// grpc.MaxRetryRPCBufferSize (grpc-go panics on it), grpc.OnFinish(nil),
 // grpc.ForceCodec, grpc.ForceCodecV2 or grpc.PerRPCCredentials with a nil
 // (or typed-nil) value, a negative callopt.Timeout, a callopt.Metadata whose
 // pairs are invalid and a callopt.CompressAbove naming no registered
@@ -192,6 +193,10 @@ func checkCallOption(o grpc.CallOption) string {
 	case grpc.MaxSendMsgSizeCallOption:
 		if o.MaxSendMsgSize < 0 {
 			return fmt.Sprintf("grpc.MaxCallSendMsgSize(%d): negative size", o.MaxSendMsgSize)
+		}
+	case grpc.MaxRetryRPCBufferSizeCallOption:
+		if o.MaxRetryRPCBufferSize < 0 {
+			return fmt.Sprintf("grpc.MaxRetryRPCBufferSize(%d): negative size (grpc-go would panic in every call)", o.MaxRetryRPCBufferSize)
 		}
 	case grpc.OnFinishCallOption:
 		if o.OnFinish == nil {
