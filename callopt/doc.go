@@ -40,11 +40,11 @@
 // error: ..." instead of the call's result, success included, since a hook
 // that panics is a bug to surface; the error unwraps to the call's own
 // error and to the panic value if it is an error. On a stream this is the
-// error of the RecvMsg or SendMsg during which the hooks ran (the usual
-// end: RecvMsg returning io.EOF or an error) and of every later one; hooks
-// that run after the caller has seen the end (an abandoned stream, whose
-// context was cancelled) are reported to a later RecvMsg or SendMsg only.
-// N counts the call's hook options from 1, default call options first.
+// error of the RecvMsg that ends it (io.EOF, an error, or the response of
+// a client-streaming call: that RecvMsg returns only once the after-hooks
+// have run, wherever they ran) and of every later RecvMsg or SendMsg; a
+// SendMsg that failed before the hooks ran keeps its own error. N counts
+// the call's hook options from 1, default call options first.
 //
 // With no callopt option present the interceptors add no allocation.
 package callopt
