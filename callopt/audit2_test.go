@@ -686,3 +686,29 @@ func TestCompressAboveEmptyName(t *testing.T) {
 		t.Errorf("compressed = %v, want one uncompressed request", ps.compressed)
 	}
 }
+
+// TestAbandonedStreamPanicReportedByRecv: the Recv that ends an abandoned
+// stream (its context cancelled) waits for the after-hooks, wherever they
+// run, so it reports an after-hook's panic.
+func TestAbandonedStreamPanicReportedByRecv(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	for i := range 20 {
+		ctx, cancel := context.WithCancel(timeoutCtx(t))
+		st, err := s.Client.FullDuplexCall(ctx, callopt.Hook(nil, func(*callopt.Call) { panic("late boom") }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		var last error
+		for {
+			if _, err := st.Recv(); err != nil {
+				last = err
+				break
+			}
+		}
+		if status.Code(last) != codes.Internal || !strings.Contains(last.Error(), "after-hook 1 panicked: late boom") {
+			t.Fatalf("stream %d: Recv after cancel: %v, want the after-hook's Internal", i, last)
+		}
+	}
+}

@@ -383,6 +383,9 @@ func TestStreamHooks(t *testing.T) {
 	t.Run("timeout covers the stream", func(t *testing.T) {
 		t.Parallel()
 		st, err := s.Client.FullDuplexCall(timeoutCtx(t), callopt.Timeout(50*time.Millisecond))
+		if status.Code(err) == codes.DeadlineExceeded {
+			return // a loaded machine took the 50 ms to create the stream: covered too
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
