@@ -42,7 +42,10 @@ func (HookOption) callopt() {}
 // so errors.Is and errors.As find it; a nil pointer returned as the error
 // (`var e *MyError; return e`) is not taken for success but fails the call
 // with codes.Internal naming its type. Hooks from default call options run
-// before those given per call.
+// before those given per call. After-hooks finish before the call returns
+// to its caller (on a stream, before the RecvMsg that ends it returns), so
+// they must not wait for anything the caller does after that, nor call the
+// stream's own methods.
 //
 // A hook that panics is recovered (see the package documentation): a
 // before-hook's panic fails the call with codes.Internal, "callopt:
