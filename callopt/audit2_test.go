@@ -712,3 +712,54 @@ func TestAbandonedStreamPanicReportedByRecv(t *testing.T) {
 		}
 	}
 }
+
+// fakeEnd is a client stream whose RecvMsg fails without asking grpc-go,
+// as an inner interceptor may (a response check): grpc-go's stream is not
+// finished by it.
+type fakeEnd struct{ grpc.ClientStream }
+
+func (fakeEnd) RecvMsg(any) error { return status.Error(codes.DataLoss, "response refused by an inner interceptor") }
+
+// TestInnerRecvErrorDoesNotHang: a RecvMsg error an inner interceptor makes
+// up ends the stream for its caller although grpc-go has not finished it;
+// the Recv must return at once (waiting for the after-hooks there would
+// wait for grpc-go's end, which comes only when the caller cancels).
+func TestInnerRecvErrorDoesNotHang(t *testing.T) {
+	t.Parallel()
+	s := testsrv.Start(t)
+	inner := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return fakeEnd{cs}, nil
+	}
+	dopts, err := dialopt.New(dialopt.WithInsecure(), dialopt.WithStreamInterceptors(inner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := testpb.NewTestServiceClient(s.Dial(t, dopts...))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	afters := make(chan error, 1)
+	st, err := client.FullDuplexCall(ctx, callopt.Hook(nil, func(c *callopt.Call) { afters <- c.Err }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = st.Recv()
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Recv took %v, want it at once", took)
+	}
+	if status.Code(err) != codes.DataLoss {
+		t.Errorf("Recv: %v, want the inner interceptor's DataLoss", err)
+	}
+	cancel() // grpc-go finishes the stream now; the hooks run with the caller's error
+	select {
+	case err := <-afters:
+		if status.Code(err) != codes.DataLoss {
+			t.Errorf("after-hook saw %v, want DataLoss", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("after-hook did not run")
+	}
+}

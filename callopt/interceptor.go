@@ -107,6 +107,7 @@ type hookStream struct {
 	events atomic.Int32
 	err    error          // the caller's; written before its event is counted
 	ran    sync.WaitGroup // done once the after-hooks have run
+	grpc   atomic.Bool    // grpc-go's OnFinish has started
 }
 
 // EndStream implements streamend.Ender.
@@ -115,20 +116,25 @@ func (s *hookStream) EndStream(_ context.Context, err error) {
 	s.event()
 }
 
-func (s *hookStream) grpcFinished(error) { s.event() }
+func (s *hookStream) grpcFinished(error) {
+	s.grpc.Store(true)
+	s.event()
+}
 
 // RecvMsg is streamend's, except that a RecvMsg that ends the stream
-// returns only once the after-hooks have run, and once an after-hook has
-// panicked it returns the panic's error. Both of the hooks' events have
-// happened by then or are under way on another goroutine: streamend's end
-// (here, or on the context's AfterFunc goroutine) and grpc-go's OnFinish
-// (grpc-go's RecvMsg finishes the stream before it returns an error or the
-// single response of a non-server-streaming call; a concurrent finish may
-// still be running it). The hooks may run on those goroutines, and the
-// caller reads Capture's Call after this: without the wait the two raced.
+// returns only once the after-hooks have run, when they are sure to run
+// promptly, and once an after-hook has panicked it returns the panic's
+// error. The hooks may run on grpc-go's or the context's goroutine, and
+// the caller reads Capture's Call after this: without the wait the two
+// raced. They are sure to run once streamend's end has come (it has, here
+// or on the AfterFunc goroutine) and grpc-go's OnFinish has started or
+// will: grpc-go finishes a stream whose context is done on its own
+// goroutine. An error an inner interceptor made up, with the context
+// live, may leave grpc-go's stream unfinished until the caller cancels:
+// no wait then, or the caller would wait for itself.
 func (s *hookStream) RecvMsg(m any) error {
 	err := s.Stream.RecvMsg(m)
-	if streamend.RecvEnds(err, s.r.call.Stream.ServerStreams) {
+	if streamend.RecvEnds(err, s.r.call.Stream.ServerStreams) && (s.grpc.Load() || s.CallContext().Err() != nil) {
 		s.ran.Wait()
 	}
 	if p := s.r.panicked.Load(); p != nil {
