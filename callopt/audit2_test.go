@@ -718,7 +718,9 @@ func TestAbandonedStreamPanicReportedByRecv(t *testing.T) {
 // finished by it.
 type fakeEnd struct{ grpc.ClientStream }
 
-func (fakeEnd) RecvMsg(any) error { return status.Error(codes.DataLoss, "response refused by an inner interceptor") }
+func (fakeEnd) RecvMsg(any) error {
+	return status.Error(codes.DataLoss, "response refused by an inner interceptor")
+}
 
 // TestInnerRecvErrorDoesNotHang: a RecvMsg error an inner interceptor makes
 // up ends the stream for its caller although grpc-go has not finished it;
