@@ -42,7 +42,8 @@
 // error and to the panic value if it is an error. On a stream this is the
 // error of the RecvMsg that ends it (io.EOF, an error, or the response of
 // a client-streaming call: that RecvMsg returns only once the after-hooks
-// have run, wherever they ran) and of every later RecvMsg or SendMsg; a
+// have run, wherever they ran, with the exception StreamClientInterceptor
+// names) and of every later RecvMsg or SendMsg; a
 // SendMsg that failed before the hooks ran keeps its own error. N counts
 // the call's hook options from 1, default call options first.
 //

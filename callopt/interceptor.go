@@ -67,7 +67,10 @@ func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 // error) keeps the hooks and the Timeout pending until its context is done.
 // A RecvMsg that ends the stream returns only once the after-hooks have
 // run, wherever they ran, so a Capture is complete when the caller has its
-// error or io.EOF (after a failed SendMsg, call RecvMsg to get there).
+// error or io.EOF (after a failed SendMsg, call RecvMsg to get there); the
+// exception is a RecvMsg error made up by an interceptor inside this one
+// while the stream's context is live, which grpc-go has not seen: the
+// hooks then run when grpc-go finishes the stream (the context is done).
 // Nil options are refused as by UnaryClientInterceptor. A stream with
 // callopt options is wrapped; with none present the interceptor adds no
 // allocation.

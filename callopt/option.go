@@ -125,7 +125,8 @@ func (o CaptureOption) hook() HookOption {
 // concurrent call write the same Call (dialopt.WithDefaultCallOptions refuses
 // it). A nil dst does nothing. On a stream, dst is complete once a RecvMsg
 // has returned an error or io.EOF (or the response of a client-streaming
-// call): reading it earlier races with the hooks.
+// call; see StreamClientInterceptor for the one exception): reading it
+// earlier races with the hooks.
 func Capture(dst *Call) Option { return CaptureOption{dst: dst} }
 
 // CompressAbove compresses a unary request with the named compressor only when
