@@ -22,10 +22,11 @@ import (
 // result. A nil call option, or a nil pointer to a call option (a callopt
 // option or grpc-go's own), fails the call with codes.InvalidArgument
 // before anything is sent, where grpc-go would panic; a non-nil pointer to
-// a callopt option works as the option itself. With no callopt option present it adds no allocation; with only
-// Timeout options it costs what the caller's own context.WithTimeout would
-// (no hook state is built, and the options go on unchanged: grpc-go ignores
-// them, and a Timeout applied twice never extends the first bound).
+// a callopt option works as the option itself. With no callopt option
+// present it adds no allocation; with only Timeout options it costs what
+// the caller's own context.WithTimeout would (no hook state is built, and
+// the options go on unchanged: grpc-go ignores them, and a Timeout applied
+// twice never extends the first bound).
 func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if ctx, cancel, err, ok := timeoutOnly(ctx, opts); ok {
