@@ -765,3 +765,39 @@ func TestInnerRecvErrorDoesNotHang(t *testing.T) {
 		t.Error("after-hook did not run")
 	}
 }
+
+// TestHookShortensOptions: a later before-hook may remove what an earlier
+// one added to Call.Options (or replace the slice); the options that are
+// left still take their hooks' places, without a panic.
+func TestHookShortensOptions(t *testing.T) {
+	t.Parallel()
+	ps := &payloadStats{}
+	add := callopt.Hook(func(c *callopt.Call) error {
+		c.Options = append(c.Options, grpc.UseCompressor("gzip"), grpc.UseCompressor("gzip"))
+		return nil
+	}, nil)
+	s := start(t, testsrv.WithServerOptions(grpc.StatsHandler(ps)), testsrv.WithDialOptions(grpc.WithDefaultCallOptions(add)))
+	req := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte(strings.Repeat("compressible ", 200))}}
+	for _, tt := range []struct {
+		name string
+		cut  func(c *callopt.Call)
+		want bool
+	}{
+		{"all removed", func(c *callopt.Call) { c.Options = c.Options[:0] }, false},
+		{"one left", func(c *callopt.Call) { c.Options = c.Options[:1] }, false}, // the per-call identity comes after the default hook
+		// Entries are placed by position: index 0 stands where the hook
+		// that first filled it stood, before the per-call identity.
+		{"replaced", func(c *callopt.Call) { c.Options = []grpc.CallOption{grpc.UseCompressor("gzip")} }, false},
+	} {
+		cut := callopt.Hook(func(c *callopt.Call) error { tt.cut(c); return nil }, nil)
+		if _, err := s.Client.UnaryCall(timeoutCtx(t), req, grpc.UseCompressor("identity"), cut); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		ps.mu.Lock()
+		got := ps.compressed[len(ps.compressed)-1]
+		ps.mu.Unlock()
+		if got != tt.want {
+			t.Errorf("%s: compressed = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -39,8 +39,11 @@ type Call struct {
 	// among the call's options: it overrides the grpc options before that
 	// one and is overridden by those after it, so a per-call
 	// grpc.UseCompressor still beats a compressor a default hook (such as
-	// CompressAbove) chose. A nil option or a callopt option appended here
-	// fails the call with codes.Internal before anything is sent.
+	// CompressAbove) chose. Entries are placed by position: those up to
+	// the length Call.Options had after a hook's before-hook stand at that
+	// hook's place (a hook that edits entries an earlier one added leaves
+	// them there). A nil option or a callopt option appended here fails the
+	// call with codes.Internal before anything is sent.
 	Options []grpc.CallOption
 
 	ctx context.Context
