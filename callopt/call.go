@@ -18,6 +18,8 @@ type Call struct {
 	// Method is the full method, "/pkg.Service/Method".
 	Method string
 	// Request and Reply are the unary request and reply; nil on streams.
+	// Assigning to them changes nothing: the call sends the request it was
+	// given (a before-hook may change the message it points to).
 	Request, Reply any
 	// Stream is the stream descriptor; nil on unary calls.
 	Stream *grpc.StreamDesc
@@ -53,8 +55,10 @@ type Call struct {
 func (c *Call) Context() context.Context { return c.ctx }
 
 // SetContext replaces the context the call will be made with, for example to
-// add a deadline or outgoing metadata. Only before-hooks may call it; a nil
-// ctx, or a nil pointer of a context type, is ignored.
+// add a deadline or outgoing metadata. Derive ctx from Context(): one that
+// is not drops the caller's cancellation and deadline and the Timeout.
+// Only before-hooks may call it; a nil ctx, or a nil pointer of a context
+// type, is ignored.
 func (c *Call) SetContext(ctx context.Context) {
 	if !opterr.IsNil(ctx) {
 		c.ctx = ctx
