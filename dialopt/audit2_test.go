@@ -199,3 +199,20 @@ func TestMethodConfigUnknownMethod(t *testing.T) {
 		t.Errorf("unregistered service: %v", err)
 	}
 }
+
+// TestRawDefaultsReportedWithOtherErrors: New lists every invalid option,
+// so a bad raw default call option is reported next to another option's
+// error (it was checked only once everything else was valid).
+func TestRawDefaultsReportedWithOtherErrors(t *testing.T) {
+	t.Parallel()
+	_, err := dialopt.New(dialopt.WithInsecure(), dialopt.WithDefaultTimeout(-1),
+		dialopt.WithDialOptions(grpc.WithDefaultCallOptions(callopt.Timeout(-1))))
+	for _, want := range []string{
+		"dialopt: WithDefaultTimeout: negative timeout",
+		"dialopt: WithDialOptions: grpc.WithDefaultCallOptions: call option 1 is callopt.Timeout(-1ns)",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New: %v; want it to contain %q", err, want)
+		}
+	}
+}

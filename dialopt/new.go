@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 
 	"github.com/grpckit/grpckit/callopt"
@@ -38,7 +39,7 @@ func New(opts ...Option) ([]grpc.DialOption, error) {
 		return nil, err
 	}
 	if len(c.dialOpts) > 0 {
-		if err := probe(dopts, c.ownDefaults); err != nil {
+		if err := probe(dopts); err != nil {
 			return nil, err
 		}
 	}
@@ -49,33 +50,48 @@ func New(opts ...Option) ([]grpc.DialOption, error) {
 // grpc.NewClient panics on (grpc.WithResolvers with a nil builder, ...) is
 // an error of New rather than a panic in the caller's grpc.NewClient. Only
 // a panic is reported: an error grpc.NewClient returns may depend on the
-// target, which New does not know. The client also reports the default
-// call options (the own first ones are dialopt's, already checked), so that
-// those of a raw grpc.WithDefaultCallOptions get WithDefaultCallOptions'
-// checks: an interceptor put before every other one reads them from a
-// call and stops it there, so no interceptor of the user's runs and nothing
-// is sent.
-func probe(dopts []grpc.DialOption, own int) error {
-	var defaults []grpc.CallOption
-	read := grpc.WithUnaryInterceptor(func(_ context.Context, _ string, _, _ any, _ *grpc.ClientConn, _ grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		defaults = opts
-		return nil
-	})
-	cc, err := newClient("passthrough:///probe", append(dopts[:len(dopts):len(dopts)], read))
+// target, which New does not know.
+func probe(dopts []grpc.DialOption) error {
+	cc, err := newClient("passthrough:///probe", dopts)
 	if err == nil {
-		_ = cc.Invoke(context.Background(), "/grpckit.dialopt/Probe", nil, nil)
 		_ = cc.Close()
 	}
 	if _, ok := err.(*refusedError); ok {
 		return err
 	}
-	var errs []error
-	for i := own; i < len(defaults); i++ {
-		if msg := checkCallOption(defaults[i]); msg != "" {
-			errs = append(errs, fmt.Errorf("dialopt: WithDialOptions: grpc.WithDefaultCallOptions: call option %d is %s", i-own+1, msg))
+	return nil
+}
+
+// checkRaw looks at the raw options of one WithDialOptions alone, as it is
+// applied, so that their errors are listed in order with the others: a set
+// grpc.NewClient panics on, and default call options (from a raw
+// grpc.WithDefaultCallOptions) that WithDefaultCallOptions would refuse.
+// It builds and closes a client of them and reads the default call options
+// from a call on it: an interceptor put before every other one takes them
+// and stops the call there, so no interceptor of the user's runs and
+// nothing is sent.
+func (c *config) checkRaw(raw []grpc.DialOption) {
+	var defaults []grpc.CallOption
+	read := grpc.WithUnaryInterceptor(func(_ context.Context, _ string, _, _ any, _ *grpc.ClientConn, _ grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		defaults = opts
+		return nil
+	})
+	dopts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, raw...)
+	cc, err := newClient("passthrough:///probe", append(dopts, read))
+	if r, ok := err.(*refusedError); ok {
+		c.fail("WithDialOptions", "grpc.NewClient refuses the options: %v", r.p)
+		return
+	}
+	if err != nil {
+		return
+	}
+	_ = cc.Invoke(context.Background(), "/grpckit.dialopt/Probe", nil, nil)
+	_ = cc.Close()
+	for i, o := range defaults {
+		if msg := checkCallOption(o); msg != "" {
+			c.fail("WithDialOptions", "grpc.WithDefaultCallOptions: call option %d is %s", i+1, msg)
 		}
 	}
-	return errors.Join(errs...)
 }
 
 // newClient is grpc.NewClient with a panic (from a raw option) turned into
@@ -121,11 +137,6 @@ func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
 	dopts, err := c.build()
 	if err != nil {
 		return nil, err
-	}
-	if len(c.dialOpts) > 0 {
-		if err := probe(dopts, c.ownDefaults); err != nil {
-			return nil, err
-		}
 	}
 	cc, err := newClient(target, dopts)
 	if _, ok := err.(*refusedError); ok {
@@ -192,7 +203,6 @@ func (c *config) build() ([]grpc.DialOption, error) {
 		callOpts = append(callOpts, grpc.UseCompressor(c.compressor))
 	}
 	callOpts = append(callOpts, c.callOpts...)
-	c.ownDefaults = len(callOpts)
 	if len(callOpts) > 0 {
 		dopts = append(dopts, grpc.WithDefaultCallOptions(callOpts...))
 	}

@@ -48,7 +48,6 @@ type config struct {
 	unary       []grpc.UnaryClientInterceptor
 	stream      []grpc.StreamClientInterceptor
 	dialOpts    []grpc.DialOption
-	ownDefaults int // default call options build made (the raw ones follow)
 	validation  []validate.Option
 	validateOn  bool
 	tls         tlsSetup
@@ -284,6 +283,10 @@ func WithStreamInterceptors(i ...grpc.StreamClientInterceptor) Option {
 func WithDialOptions(o ...grpc.DialOption) Option {
 	return optionFunc(func(c *config) {
 		if opterr.NilEach(&c.errs, pkg, "WithDialOptions", "option", o) {
+			return
+		}
+		n := c.errs.Len()
+		if c.checkRaw(o); c.errs.Len() > n {
 			return
 		}
 		c.dialOpts = append(c.dialOpts, o...)
