@@ -63,6 +63,8 @@ func badDefaults() []struct {
 		{"grpc.OnFinish(nil)", grpc.OnFinish(nil), "grpc.OnFinish(nil)"},
 		{"negative retry buffer", grpc.MaxRetryRPCBufferSize(-1), "grpc.MaxRetryRPCBufferSize(-1): negative size"},
 		{"grpc.ForceCodec(nil)", grpc.ForceCodec(nil), "grpc.ForceCodec(nil)"},
+		//lint:ignore SA1019 deprecated, but grpc-go still accepts it
+		{"grpc.CallCustomCodec(nil)", grpc.CallCustomCodec(nil), "grpc.CallCustomCodec(nil)"},
 		{"grpc.ForceCodecV2 with a typed nil", grpc.ForceCodecV2(codec), "grpc.ForceCodecV2(nil *dialopt_test.nilCodec)"},
 		{"grpc.PerRPCCredentials with a typed nil", grpc.PerRPCCredentials(creds), "grpc.PerRPCCredentials(nil *dialopt_test.nilCreds)"},
 	}

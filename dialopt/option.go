@@ -136,12 +136,12 @@ func WithCompressor(name string) Option {
 // grpc.CallContentSubtype naming nothing registered, a negative
 // grpc.MaxCallRecvMsgSize, grpc.MaxCallSendMsgSize or
 // grpc.MaxRetryRPCBufferSize (grpc-go panics on it), grpc.OnFinish(nil),
-// grpc.ForceCodec, grpc.ForceCodecV2 or grpc.PerRPCCredentials with a nil
-// (or typed-nil) value, a negative callopt.Timeout, a callopt.Metadata whose
-// pairs are invalid and a callopt.CompressAbove naming no registered
-// compressor. A pointer to an option is checked as the option. The same
-// checks apply to a raw grpc.WithDefaultCallOptions given to
-// WithDialOptions.
+// grpc.ForceCodec, grpc.CallCustomCodec, grpc.ForceCodecV2 or
+// grpc.PerRPCCredentials with a nil (or typed-nil) value, a negative
+// callopt.Timeout, a callopt.Metadata whose pairs are invalid and a
+// callopt.CompressAbove naming no registered compressor. A pointer to an
+// option is checked as the option. The same checks apply to a raw
+// grpc.WithDefaultCallOptions given to WithDialOptions.
 func WithDefaultCallOptions(opts ...grpc.CallOption) Option {
 	return optionFunc(func(c *config) {
 		if opterr.NilEach(&c.errs, pkg, "WithDefaultCallOptions", "option", opts) {
@@ -204,6 +204,10 @@ func checkCallOption(o grpc.CallOption) string {
 	case grpc.ForceCodecCallOption:
 		if opterr.IsNil(o.Codec) {
 			return fmt.Sprintf("grpc.ForceCodec(%s): grpc-go would panic in every call", nilName(o.Codec))
+		}
+	case grpc.CustomCodecCallOption:
+		if opterr.IsNil(o.Codec) {
+			return fmt.Sprintf("grpc.CallCustomCodec(%s): grpc-go would panic in every call", nilName(o.Codec))
 		}
 	case grpc.ForceCodecV2CallOption:
 		if o.CodecV2 != nil && opterr.IsNil(o.CodecV2) { // nil itself means the default codec
