@@ -249,7 +249,10 @@ func WithKeepalive(p keepalive.ClientParameters) Option {
 }
 
 // WithUnaryInterceptors appends user interceptors; they run inside grpckit's
-// (callopt, deadline, tracing, metrics, logging), first given = outermost.
+// (callopt, deadline, tracing, metrics, logging), first given = outermost,
+// on every call. Since callopt runs first, a callopt option one of them adds
+// to the call's options does nothing (grpc-go ignores it): set a deadline
+// or metadata on the context instead.
 func WithUnaryInterceptors(i ...grpc.UnaryClientInterceptor) Option {
 	return optionFunc(func(c *config) {
 		if opterr.NilEach(&c.errs, pkg, "WithUnaryInterceptors", "interceptor", i) {
