@@ -7,6 +7,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // Call describes one RPC to the hooks. Before-hooks see Method, Request (unary),
@@ -16,6 +18,8 @@ type Call struct {
 	// Method is the full method, "/pkg.Service/Method".
 	Method string
 	// Request and Reply are the unary request and reply; nil on streams.
+	// Assigning to them changes nothing: the call sends the request it was
+	// given (a before-hook may change the message it points to).
 	Request, Reply any
 	// Stream is the stream descriptor; nil on unary calls.
 	Stream *grpc.StreamDesc
@@ -32,9 +36,16 @@ type Call struct {
 	Start    time.Time
 	Duration time.Duration
 	// Options are extra grpc call options for this call; before-hooks may
-	// append to it (grpc.UseCompressor, grpc.CallContentSubtype, ...). A nil
-	// option or a callopt option appended here fails the call with
-	// codes.Internal before anything is sent.
+	// append to it (grpc.UseCompressor, grpc.CallContentSubtype, ...). An
+	// option a hook appends takes effect where the hook's own option stands
+	// among the call's options: it overrides the grpc options before that
+	// one and is overridden by those after it, so a per-call
+	// grpc.UseCompressor still beats a compressor a default hook (such as
+	// CompressAbove) chose. Entries are placed by position: those up to
+	// the length Call.Options had after a hook's before-hook stand at that
+	// hook's place (a hook that edits entries an earlier one added leaves
+	// them there). A nil option or a callopt option appended here fails the
+	// call with codes.Internal before anything is sent.
 	Options []grpc.CallOption
 
 	ctx context.Context
@@ -44,10 +55,12 @@ type Call struct {
 func (c *Call) Context() context.Context { return c.ctx }
 
 // SetContext replaces the context the call will be made with, for example to
-// add a deadline or outgoing metadata. Only before-hooks may call it; a nil ctx
-// is ignored.
+// add a deadline or outgoing metadata. Derive ctx from Context(): one that
+// is not drops the caller's cancellation and deadline and the Timeout.
+// Only before-hooks may call it; a nil ctx, or a nil pointer of a context
+// type, is ignored.
 func (c *Call) SetContext(ctx context.Context) {
-	if ctx != nil {
+	if !opterr.IsNil(ctx) {
 		c.ctx = ctx
 	}
 }

@@ -27,10 +27,25 @@
 // io.EOF, a failed SendMsg, the context done), with the error the caller
 // got; see StreamClientInterceptor.
 //
-// Hooks must not panic: a panic in a hook is not recovered. A before-hook's
-// panic reaches the caller and that call's after-hooks do not run; a
+// A hook's panic is recovered and never reaches the caller as a panic (a
 // stream's after-hooks may run on a grpc-go goroutine or a context's
-// AfterFunc goroutine, where a panic ends the process.
+// AfterFunc goroutine, where it would end the process). A before-hook's
+// panic fails the call like an error, with codes.Internal and "callopt:
+// before-hook N panicked: <value>": the later before-hooks do not run,
+// nothing is sent, and the after-hooks run with that error. An after-hook's
+// panic stops only that hook: the other after-hooks run, seeing the call's
+// own error, and the interceptors inside callopt (tracing, metrics,
+// logging) have recorded the call's real outcome. The caller gets
+// codes.Internal, "callopt: after-hook N panicked: <value>; the call's own
+// error: ..." instead of the call's result, success included, since a hook
+// that panics is a bug to surface; the error unwraps to the call's own
+// error and to the panic value if it is an error. On a stream this is the
+// error of the RecvMsg that ends it (io.EOF, an error, or the response of
+// a client-streaming call: that RecvMsg returns only once the after-hooks
+// have run, wherever they ran, with the exception StreamClientInterceptor
+// names) and of every later RecvMsg or SendMsg; a
+// SendMsg that failed before the hooks ran keeps its own error. N counts
+// the call's hook options from 1, default call options first.
 //
 // With no callopt option present the interceptors add no allocation.
 package callopt

@@ -1,6 +1,7 @@
 package callopt
 
 import (
+	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
@@ -24,6 +25,9 @@ type HookOption struct {
 	grpc.EmptyCallOption
 	before func(*Call) error
 	after  func(*Call)
+	// check says why the option would fail every call ("" if it would
+	// not), for option builders to refuse it in default call options.
+	check func() string
 }
 
 func (HookOption) callopt() {}
@@ -35,8 +39,21 @@ func (HookOption) callopt() {}
 // a status error, codes.Canceled or codes.DeadlineExceeded for the context
 // errors (status.FromContextError), codes.Unknown for an error whose status
 // is OK, and codes.Internal for any other error. It wraps the hook's error,
-// so errors.Is and errors.As find it. Hooks from default call options run
-// before those given per call.
+// so errors.Is and errors.As find it; a nil pointer returned as the error
+// (`var e *MyError; return e`) is not taken for success but fails the call
+// with codes.Internal naming its type. Hooks from default call options run
+// before those given per call. After-hooks finish before the call returns
+// to its caller (on a stream, before the RecvMsg that ends it returns), so
+// they must not wait for anything the caller does after that, nor call the
+// stream's own methods.
+//
+// A hook that panics is recovered (see the package documentation): a
+// before-hook's panic fails the call with codes.Internal, "callopt:
+// before-hook N panicked: ...", like an error; an after-hook's panic leaves
+// the other after-hooks running and turns the caller's error into
+// codes.Internal, "callopt: after-hook N panicked: ...". N counts the call's
+// hooks from 1 (every Hook, Metadata, CompressAbove and Capture option,
+// default call options first).
 func Hook(before func(*Call) error, after func(*Call)) Option {
 	return HookOption{before: before, after: after}
 }
@@ -74,6 +91,11 @@ func Metadata(kv ...string) Option {
 		}
 		c.ctx = ctx
 		return nil
+	}, check: func() string {
+		if _, err := metadata.Pairs(kv...); err != nil {
+			return "callopt.Metadata: " + err.Error()
+		}
+		return ""
 	}}
 }
 
@@ -101,7 +123,10 @@ func (o CaptureOption) hook() HookOption {
 // peer, start and duration (and request and reply on unary calls). Give each
 // call its own dst; a Capture in default call options would make every
 // concurrent call write the same Call (dialopt.WithDefaultCallOptions refuses
-// it). A nil dst does nothing.
+// it). A nil dst does nothing. On a stream, dst is complete once a RecvMsg
+// has returned an error or io.EOF (or the response of a client-streaming
+// call; see StreamClientInterceptor for the one exception): reading it
+// earlier races with the hooks.
 func Capture(dst *Call) Option { return CaptureOption{dst: dst} }
 
 // CompressAbove compresses a unary request with the named compressor only when
@@ -109,8 +134,8 @@ func Capture(dst *Call) Option { return CaptureOption{dst: dst} }
 // connect-go's WithCompressMinBytes does (compressing 100 bytes costs more than
 // it saves). The size is proto.Size for protobuf messages; other request types
 // are never compressed by this option. An unregistered name fails a unary call
-// with codes.InvalidArgument; "identity" (no compression) is accepted, as
-// grpc-go accepts it. A request below the threshold is sent with the identity
+// with codes.InvalidArgument; "identity" and "" (no compression) are
+// accepted, as grpc-go accepts them. A request below the threshold is sent with the identity
 // encoding even when the default call options name a compressor. On streams
 // it does nothing at all (grpc-go picks one compressor per stream before any
 // message is known), whatever the name.
@@ -119,7 +144,7 @@ func CompressAbove(minBytes int, name string) Option {
 		if c.Stream != nil {
 			return nil
 		}
-		if name != encoding.Identity && encoding.GetCompressor(name) == nil {
+		if !compressorKnown(name) {
 			return status.Errorf(codes.InvalidArgument, "callopt: CompressAbove: no compressor registered as %q", name)
 		}
 		m, ok := c.Request.(proto.Message)
@@ -129,5 +154,16 @@ func CompressAbove(minBytes int, name string) Option {
 		}
 		c.Options = append(c.Options, grpc.UseCompressor(name))
 		return nil
+	}, check: func() string {
+		if !compressorKnown(name) {
+			return fmt.Sprintf("callopt.CompressAbove(%d, %q): no compressor registered as %[2]q (import the package that registers it)", minBytes, name)
+		}
+		return ""
 	}}
+}
+
+// compressorKnown accepts what grpc.UseCompressor does: a registered name,
+// "identity", and "" (no compression).
+func compressorKnown(name string) bool {
+	return name == "" || name == encoding.Identity || encoding.GetCompressor(name) != nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 
 	"github.com/grpckit/grpckit/callopt"
@@ -13,6 +14,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/interceptors/validate"
 	"github.com/grpckit/grpckit/internal/chain"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // New applies opts and returns the grpc dial options they stand for, or an
@@ -24,7 +26,9 @@ import (
 // deadline, observers whose filter skips the call. A health check through
 // the full stack therefore allocates nothing extra. Raw options from
 // WithDialOptions come last; a set of them that grpc.NewClient panics on is
-// an error (New builds and closes a client to find out).
+// an error, and so are default call options among them that
+// WithDefaultCallOptions would refuse (New builds and closes a client to
+// find out).
 func New(opts ...Option) ([]grpc.DialOption, error) {
 	c, err := apply(opts)
 	if err != nil {
@@ -56,6 +60,38 @@ func probe(dopts []grpc.DialOption) error {
 		return err
 	}
 	return nil
+}
+
+// checkRaw looks at the raw options of one WithDialOptions alone, as it is
+// applied, so that their errors are listed in order with the others: a set
+// grpc.NewClient panics on, and default call options (from a raw
+// grpc.WithDefaultCallOptions) that WithDefaultCallOptions would refuse.
+// It builds and closes a client of them and reads the default call options
+// from a call on it: an interceptor put before every other one takes them
+// and stops the call there, so no interceptor of the user's runs and
+// nothing is sent.
+func (c *config) checkRaw(raw []grpc.DialOption) {
+	var defaults []grpc.CallOption
+	read := grpc.WithUnaryInterceptor(func(_ context.Context, _ string, _, _ any, _ *grpc.ClientConn, _ grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		defaults = opts
+		return nil
+	})
+	dopts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, raw...)
+	cc, err := newClient("passthrough:///probe", append(dopts, read))
+	if r, ok := err.(*refusedError); ok {
+		c.fail("WithDialOptions", "grpc.NewClient refuses the options: %v", r.p)
+		return
+	}
+	if err != nil {
+		return
+	}
+	_ = cc.Invoke(context.Background(), "/grpckit.dialopt/Probe", nil, nil)
+	_ = cc.Close()
+	for i, o := range defaults {
+		if msg := checkCallOption(o); msg != "" {
+			c.fail("WithDialOptions", "grpc.WithDefaultCallOptions: call option %d is %s", i+1, msg)
+		}
+	}
 }
 
 // newClient is grpc.NewClient with a panic (from a raw option) turned into
@@ -226,11 +262,12 @@ func (c *config) layers() []chain.ClientLayer {
 	return ls
 }
 
-// hasCallopt reports whether the call carries a callopt option, the only
-// case the callopt interceptor acts on.
+// hasCallopt reports whether the call carries a callopt option, or a nil
+// option or nil pointer, which the callopt interceptor refuses (grpc-go
+// would panic on it): the cases it acts on.
 func hasCallopt(_ context.Context, _ string, opts []grpc.CallOption) bool {
 	for _, o := range opts {
-		if _, ok := o.(callopt.Option); ok {
+		if _, ok := o.(callopt.Option); ok || opterr.IsNil(o) {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package dialopt
 import (
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
 	"github.com/grpckit/grpckit/interceptors/validate"
+	"github.com/grpckit/grpckit/internal/chain"
 	"github.com/grpckit/grpckit/internal/observe"
 	"github.com/grpckit/grpckit/internal/opterr"
 )
@@ -129,10 +131,17 @@ func WithCompressor(name string) Option {
 
 // WithDefaultCallOptions adds call options to every call. grpc.Header,
 // grpc.Trailer, grpc.Peer and callopt.Capture are rejected: they write through
-// one pointer that every concurrent call would share. A grpc.UseCompressor
-// or grpc.CallContentSubtype naming nothing registered, and a negative
-// grpc.MaxCallRecvMsgSize or grpc.MaxCallSendMsgSize, are errors too: grpc-go
-// would fail every call.
+// one pointer that every concurrent call would share. Options that would fail
+// or panic in every call are errors too: a grpc.UseCompressor or
+// grpc.CallContentSubtype naming nothing registered, a negative
+// grpc.MaxCallRecvMsgSize, grpc.MaxCallSendMsgSize or
+// grpc.MaxRetryRPCBufferSize (grpc-go panics on it), grpc.OnFinish(nil),
+// grpc.ForceCodec, grpc.CallCustomCodec, grpc.ForceCodecV2 or
+// grpc.PerRPCCredentials with a nil (or typed-nil) value, a negative
+// callopt.Timeout, a callopt.Metadata whose pairs are invalid and a
+// callopt.CompressAbove naming no registered compressor. A pointer to an
+// option is checked as the option. The same checks apply to a raw
+// grpc.WithDefaultCallOptions given to WithDialOptions.
 func WithDefaultCallOptions(opts ...grpc.CallOption) Option {
 	return optionFunc(func(c *config) {
 		if opterr.NilEach(&c.errs, pkg, "WithDefaultCallOptions", "option", opts) {
@@ -150,15 +159,30 @@ func WithDefaultCallOptions(opts ...grpc.CallOption) Option {
 
 // checkCallOption says why o cannot be a default call option, or "".
 func checkCallOption(o grpc.CallOption) string {
+	if opterr.IsNil(o) {
+		if o == nil {
+			return "nil"
+		}
+		return fmt.Sprintf("a nil %T", o)
+	}
+	if msg := chain.CalloptCheck(o); msg != "" {
+		return msg
+	}
+	// A pointer to an option is the option (both are grpc.CallOptions).
+	if rv := reflect.ValueOf(o); rv.Kind() == reflect.Pointer {
+		if v, ok := rv.Elem().Interface().(grpc.CallOption); ok {
+			o = v
+		}
+	}
 	switch o := o.(type) {
 	case grpc.HeaderCallOption, grpc.TrailerCallOption, grpc.PeerCallOption, callopt.CaptureOption:
 		return fmt.Sprintf("%T: its pointer would be shared by every concurrent call; pass it per call", o)
 	case grpc.CompressorCallOption:
-		if o.CompressorType != encoding.Identity && encoding.GetCompressor(o.CompressorType) == nil {
+		if o.CompressorType != "" && o.CompressorType != encoding.Identity && encoding.GetCompressor(o.CompressorType) == nil {
 			return fmt.Sprintf("grpc.UseCompressor(%q): no compressor registered as %[1]q (import the package that registers it)", o.CompressorType)
 		}
 	case grpc.ContentSubtypeCallOption:
-		if encoding.GetCodecV2(strings.ToLower(o.ContentSubtype)) == nil {
+		if o.ContentSubtype != "" && encoding.GetCodecV2(strings.ToLower(o.ContentSubtype)) == nil {
 			return fmt.Sprintf("grpc.CallContentSubtype(%q): no codec registered for content-subtype %[1]q (import the package that registers it)", o.ContentSubtype)
 		}
 	case grpc.MaxRecvMsgSizeCallOption:
@@ -169,8 +193,40 @@ func checkCallOption(o grpc.CallOption) string {
 		if o.MaxSendMsgSize < 0 {
 			return fmt.Sprintf("grpc.MaxCallSendMsgSize(%d): negative size", o.MaxSendMsgSize)
 		}
+	case grpc.MaxRetryRPCBufferSizeCallOption:
+		if o.MaxRetryRPCBufferSize < 0 {
+			return fmt.Sprintf("grpc.MaxRetryRPCBufferSize(%d): negative size (grpc-go would panic in every call)", o.MaxRetryRPCBufferSize)
+		}
+	case grpc.OnFinishCallOption:
+		if o.OnFinish == nil {
+			return "grpc.OnFinish(nil): grpc-go would call the nil function at the end of every call"
+		}
+	case grpc.ForceCodecCallOption:
+		if opterr.IsNil(o.Codec) {
+			return fmt.Sprintf("grpc.ForceCodec(%s): grpc-go would panic in every call", nilName(o.Codec))
+		}
+	case grpc.CustomCodecCallOption:
+		if opterr.IsNil(o.Codec) {
+			return fmt.Sprintf("grpc.CallCustomCodec(%s): grpc-go would panic in every call", nilName(o.Codec))
+		}
+	case grpc.ForceCodecV2CallOption:
+		if o.CodecV2 != nil && opterr.IsNil(o.CodecV2) { // nil itself means the default codec
+			return fmt.Sprintf("grpc.ForceCodecV2(%s): grpc-go would panic in every call", nilName(o.CodecV2))
+		}
+	case grpc.PerRPCCredsCallOption:
+		if o.Creds != nil && opterr.IsNil(o.Creds) { // nil itself means none
+			return fmt.Sprintf("grpc.PerRPCCredentials(%s): grpc-go would panic in every call", nilName(o.Creds))
+		}
 	}
 	return ""
+}
+
+// nilName names a nil or typed-nil value: "nil" or "nil *pkg.T".
+func nilName(v any) string {
+	if v == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("nil %T", v)
 }
 
 // WithKeepalive sends HTTP/2 pings on idle connections. grpc-go raises a Time
@@ -193,7 +249,10 @@ func WithKeepalive(p keepalive.ClientParameters) Option {
 }
 
 // WithUnaryInterceptors appends user interceptors; they run inside grpckit's
-// (callopt, deadline, tracing, metrics, logging), first given = outermost.
+// (callopt, deadline, tracing, metrics, logging), first given = outermost,
+// on every call. Since callopt runs first, a callopt option one of them adds
+// to the call's options does nothing (grpc-go ignores it): set a deadline
+// or metadata on the context instead.
 func WithUnaryInterceptors(i ...grpc.UnaryClientInterceptor) Option {
 	return optionFunc(func(c *config) {
 		if opterr.NilEach(&c.errs, pkg, "WithUnaryInterceptors", "interceptor", i) {
@@ -217,13 +276,13 @@ func WithStreamInterceptors(i ...grpc.StreamClientInterceptor) Option {
 // WithDialOptions appends raw grpc dial options after everything this package
 // builds, so they win where grpc-go lets the last option win (a
 // grpc.WithTransportCredentials here replaces WithTLS's). It is the escape
-// hatch: New refuses only nil options and a set grpc.NewClient panics on.
-// Interceptors given here with grpc.WithChainUnaryInterceptor run after
-// grpckit's chain on every call; grpc.WithUnaryInterceptor would run before
-// it (grpc-go puts it first). A nil interceptor inside
-// grpc.WithChainUnaryInterceptor, or a nil call option inside
-// grpc.WithDefaultCallOptions, is not seen until a call reaches it, and that
-// call panics: WithUnaryInterceptors and WithDefaultCallOptions refuse them.
+// hatch: New refuses nil options, a set grpc.NewClient panics on, and call
+// options of a grpc.WithDefaultCallOptions here that WithDefaultCallOptions
+// would refuse (nil ones included). Interceptors given here with
+// grpc.WithChainUnaryInterceptor run after grpckit's chain on every call;
+// grpc.WithUnaryInterceptor would run before it (grpc-go puts it first). A
+// nil interceptor inside grpc.WithChainUnaryInterceptor is not seen until a
+// call reaches it, and that call panics: WithUnaryInterceptors refuses it.
 //
 // Not detected, so left to the reader: grpckit tracing (WithTracing) next to
 // an otelgrpc stats handler given here (grpc.WithStatsHandler) gives every
@@ -231,6 +290,10 @@ func WithStreamInterceptors(i ...grpc.StreamClientInterceptor) Option {
 func WithDialOptions(o ...grpc.DialOption) Option {
 	return optionFunc(func(c *config) {
 		if opterr.NilEach(&c.errs, pkg, "WithDialOptions", "option", o) {
+			return
+		}
+		n := c.errs.Len()
+		if c.checkRaw(o); c.errs.Len() > n {
 			return
 		}
 		c.dialOpts = append(c.dialOpts, o...)

@@ -192,6 +192,9 @@ func (mc *MethodConfig) validate() error {
 	if mc.Method != "" && !protoreflect.Name(mc.Method).IsValid() {
 		return fmt.Errorf("method %q is not a proto method name", mc.Method)
 	}
+	if err := checkMethodName(mc.Service, mc.Method); err != nil {
+		return err
+	}
 	if mc.Timeout < 0 {
 		return fmt.Errorf("%s: Timeout %v is negative", mc.name(), mc.Timeout)
 	}
@@ -237,6 +240,31 @@ func checkServiceName(s string) error {
 		return fmt.Errorf("service %q is not a proto service name (want package.Service)", s)
 	}
 	return nil
+}
+
+// checkMethodName refuses a method that the service, when its descriptor
+// is registered, does not have: grpc-go matches names exactly, so
+// "unaryCall" for UnaryCall would silently configure nothing. Services not
+// registered in this binary are left alone.
+func checkMethodName(service, method string) error {
+	if service == "" || method == "" {
+		return nil
+	}
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
+	if err != nil {
+		return nil
+	}
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok || sd.Methods().ByName(protoreflect.Name(method)) != nil {
+		return nil
+	}
+	hint := ""
+	for i := 0; i < sd.Methods().Len(); i++ {
+		if name := string(sd.Methods().Get(i).Name()); strings.EqualFold(name, method) {
+			hint = fmt.Sprintf(" (did you mean %q?)", name)
+		}
+	}
+	return fmt.Errorf("service %q has no method %q%s: the entry would match no call", service, method, hint)
 }
 
 // findService looks for a registered service whose short name is the last

@@ -87,3 +87,10 @@ func ServerTap[O any](opts []O) tap.ServerInHandle {
 // (or refuses a negative timeout) and reports handled; for any other call it
 // reports not handled, and the callopt interceptor runs.
 var CalloptContext func(ctx context.Context, opts []grpc.CallOption) (context.Context, context.CancelFunc, error, bool)
+
+// CalloptCheck is set by package callopt's init: it says why o, a callopt
+// option (or a pointer to one), would fail every call it is given to (a
+// negative Timeout, invalid Metadata, CompressAbove naming an unregistered
+// compressor), or "" when it would not or is no callopt option. Option
+// builders use it to refuse such an option among default call options.
+var CalloptCheck func(o grpc.CallOption) string
