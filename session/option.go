@@ -2,14 +2,33 @@ package session
 
 import (
 	"strconv"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 const pkg = "session"
+
+const (
+	// DefaultKeepaliveTime is how long the session's server waits, having
+	// heard nothing from the daemon, before it pings it. The daemon's health
+	// checks (every DefaultHealthInterval) keep a live session from ever
+	// pinging; a daemon that vanished without closing the connection (its
+	// host died, the network dropped) is found by the ping.
+	DefaultKeepaliveTime = 30 * time.Second
+	// DefaultKeepaliveTimeout is how long the session's server waits for the
+	// ping's answer before it closes the connection, which ends Run with
+	// ErrConnClosed.
+	DefaultKeepaliveTimeout = 20 * time.Second
+)
+
+// keepaliveParams are the session server's keepalive parameters; tests set
+// shorter ones.
+var keepaliveParams = keepalive.ServerParameters{Time: DefaultKeepaliveTime, Timeout: DefaultKeepaliveTimeout}
 
 // Option configures NewSession. Options are applied in order (the last of a
 // kind wins) and validated once; invalid ones make NewSession fail with an
@@ -28,8 +47,12 @@ type sessionConfig struct {
 
 // WithServerOptions adds options to the grpc.Server that serves the session:
 // interceptors (tracing that skips Health/Check, logging, recovery), codecs,
-// compressors, message limits; serveropt.New builds such a slice. The default
-// is none. Creds options make no sense here (the connection is already
+// compressors, message limits; serveropt.New builds such a slice. They come
+// after the package's own, grpc.KeepaliveParams with DefaultKeepaliveTime and
+// DefaultKeepaliveTimeout (without them a session whose daemon vanished
+// without closing the connection would wait about two hours, grpc-go's
+// default, to notice), so a grpc.KeepaliveParams given here replaces them.
+// Creds options make no sense here (the connection is already
 // established) and keepalive enforcement applies as usual. A nil option is an
 // error. grpc.WaitForHandlers(true) makes Close wait for running handlers,
 // so a handler must not then call Close.
@@ -60,7 +83,7 @@ func WithHealthServer(h *health.Server) Option {
 }
 
 func newSessionConfig(opts []Option) (*sessionConfig, error) {
-	c := &sessionConfig{}
+	c := &sessionConfig{serverOpts: []grpc.ServerOption{grpc.KeepaliveParams(keepaliveParams)}}
 	for i, o := range opts {
 		if c.errs.Nil(pkg, "NewSession", "option "+strconv.Itoa(i+1), o) {
 			continue
