@@ -11,7 +11,7 @@ import (
 // ServerCredentials returns grpc transport credentials that take the
 // Reloader's current certificate and CA pool on every handshake, with
 // MinVersion TLS 1.2 and the given ClientAuth (tls.RequireAndVerifyClientCert
-// for mutual TLS). Refused handshakes are logged as LogRefusals does, to the
+// for mutual TLS). Refused handshakes are logged as LogRefusals does (at the same rate, per Reloader), to the
 // Reloader's logger. The handshake itself is grpc-go's credentials.NewTLS, so
 // peers see the usual credentials.TLSInfo (and PeerIdentity works).
 func (r *Reloader) ServerCredentials(clientAuth tls.ClientAuthType) credentials.TransportCredentials {
@@ -41,7 +41,7 @@ func (c *reloadingCreds) ClientHandshake(ctx context.Context, authority string, 
 func (c *reloadingCreds) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	out, info, err := credentials.NewTLS(c.r.serverConfig(c.clientAuth, nil)).ServerHandshake(conn)
 	if err != nil {
-		logRefusal(c.r.log, conn, err)
+		logRefusal(c.r.log, &c.r.refusals, conn, err)
 	}
 	return out, info, err
 }

@@ -79,6 +79,8 @@ type Reloader struct {
 
 	stamps  [3]os.FileInfo // guarded by gate
 	lastErr string
+
+	refusals limiter // rate of the refused-handshake lines of ServerCredentials
 }
 
 // material is one consistent certificate, key and CA pool.
