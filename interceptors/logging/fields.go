@@ -79,6 +79,7 @@ type call struct {
 	typ        string
 	start      time.Time
 	fields     *fields // AddFields' fields; nil when the call cannot be logged
+	unknown    bool    // a server's call to a method it does not serve: never cached
 }
 
 func newCall(fullMethod, typ string) call {

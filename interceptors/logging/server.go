@@ -53,11 +53,13 @@ func StreamServerInterceptor(l *slog.Logger, opts ...Option) grpc.StreamServerIn
 			// Nothing of this call can be written; the line is still
 			// offered in case the logger's level changes meanwhile.
 			c := newCall(info.FullMethod, methodType(info.IsClientStream, info.IsServerStream))
+			c.unknown = srv == nil
 			err := handler(srv, ss)
 			g.finished(ctx, &c, err, semconv.Code(err))
 			return err
 		}
 		s := &serverStream{ServerStream: ss, g: g, c: newCall(info.FullMethod, methodType(info.IsClientStream, info.IsServerStream))}
+		s.c.unknown = srv == nil // grpc-go's UnknownServiceHandler: see methodLogger
 		s.ctx.Context = ctx
 		s.c.fields = &s.ctx.f
 		if g.start {

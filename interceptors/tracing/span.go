@@ -50,14 +50,18 @@ func (c *config) startClient(ctx context.Context, fullMethod string, cc *grpc.Cl
 		// parsed on a miss.
 		k.name = cc.Target()
 	}
-	st := c.starts.get(trace.SpanKindClient, k, cc, fullMethod)
+	st := c.starts.get(trace.SpanKindClient, k, cc, fullMethod, true)
 	ctx, s := c.otelTracer().Start(ctx, st.name, st.opts...)
+	if st.other && s.IsRecording() {
+		s.SetAttributes(semconv.OriginalAttr(fullMethod))
+	}
 	return c.injectOTel(ctx), span{otel: s}
 }
 
 // startServer starts the server span of a call whose remote parent has been
-// extracted into ctx already (extractServer).
-func (c *config) startServer(ctx context.Context, fullMethod string, parent opentracing.SpanContext) (context.Context, span) {
+// extracted into ctx already (extractServer). known is false for a call to
+// a method the server does not serve (see startCache.get).
+func (c *config) startServer(ctx context.Context, fullMethod string, known bool, parent opentracing.SpanContext) (context.Context, span) {
 	public := c.public != nil && c.public(ctx, fullMethod)
 	if c.ot != nil {
 		if public {
@@ -73,12 +77,15 @@ func (c *config) startServer(ctx context.Context, fullMethod string, parent open
 	if p, ok := peer.FromContext(ctx); ok {
 		k = localEndpoint(p.LocalAddr)
 	}
-	st := c.starts.get(trace.SpanKindServer, k, nil, fullMethod)
+	st := c.starts.get(trace.SpanKindServer, k, nil, fullMethod, known)
 	opts := st.opts
 	if public {
 		opts = st.publicStart(ctx)
 	}
 	ctx, s := c.otelTracer().Start(ctx, st.name, opts...)
+	if st.other && s.IsRecording() {
+		s.SetAttributes(semconv.OriginalAttr(fullMethod))
+	}
 	if a, ok := realip.FromContext(ctx); ok && s.IsRecording() {
 		s.SetAttributes(semconv.ClientAddressKey.String(a.String()))
 	}

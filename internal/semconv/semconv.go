@@ -24,7 +24,33 @@ const (
 	ServerPortKey            = otelsemconv.ServerPortKey            // "server.port"
 	ErrorTypeKey             = otelsemconv.ErrorTypeKey             // "error.type": the code name of a failed call
 	ClientAddressKey         = otelsemconv.ClientAddressKey         // "client.address": the caller (realip), servers only
+	RPCMethodOriginalKey     = otelsemconv.RPCMethodOriginalKey     // "rpc.method_original": the method behind rpc.method=_OTHER (spans only)
 )
+
+// OtherMethod is the rpc.method of a call whose method is not recognised:
+// a server's call dispatched to its grpc.UnknownServiceHandler (the method
+// is whatever the client sent), or any call once the interceptor's
+// per-method cache is full. Semantic conventions v1.43 require it, so that
+// client-chosen names cannot grow metric cardinality without bound; spans
+// then carry the method as rpc.method_original (OriginalAttr) and are
+// named OtherSpanName.
+const OtherMethod = "_OTHER"
+
+// OtherSpanName is the span name of a call whose rpc.method is OtherMethod:
+// the rpc.system.name, as semantic conventions v1.43 say.
+const OtherSpanName = "grpc"
+
+// OtherCallAttrs is CallAttrs for a call whose method is not recognised:
+// rpc.method=_OTHER (see OtherMethod).
+func OtherCallAttrs(extra ...attribute.KeyValue) []attribute.KeyValue {
+	return CallAttrs("/"+OtherMethod, extra...)
+}
+
+// OriginalAttr returns the rpc.method_original attribute of a call to
+// fullMethod recorded as OtherMethod: the method without its leading slash.
+func OriginalAttr(fullMethod string) attribute.KeyValue {
+	return RPCMethodOriginalKey.String(SpanName(fullMethod))
+}
 
 // RPCSystemGRPC is the rpc.system.name attribute of every gRPC call.
 var RPCSystemGRPC = otelsemconv.RPCSystemNameGRPC
