@@ -1,0 +1,160 @@
+package serveropt_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
+
+	"github.com/grpckit/grpckit/interceptors/deadline"
+	"github.com/grpckit/grpckit/internal/testsrv"
+	"github.com/grpckit/grpckit/serveropt"
+)
+
+// borrowedHealthNames are methods a client can send to borrow the health
+// checks' exemptions: grpc-go routes each to the server's
+// UnknownServiceHandler (it splits at the last slash and compares case
+// sensitively), while they look like grpc.health.v1.Health to a reader
+// that splits at the first slash or trusts the service name alone.
+var borrowedHealthNames = []string{
+	"/grpc.health.v1.Health/Bogus",   // a made-up method of the exempt service
+	"/grpc.health.v1.Health/Check/x", // path tricks
+	"/grpc.health.v1.Health/x/Check",
+	"/grpc.health.v1.Health/Check/",
+	"//grpc.health.v1.Health/Check",
+	"/grpc.health.v1.Health/check", // case variations
+	"/GRPC.HEALTH.V1.HEALTH/Check",
+}
+
+// unknownHandler counts the calls that reach it: a proxy, say, which must
+// only see calls the server authenticated.
+func unknownHandler(reached *atomic.Int32) grpc.StreamHandler {
+	return func(any, grpc.ServerStream) error {
+		reached.Add(1)
+		return status.Error(codes.NotFound, "proxy: no backend")
+	}
+}
+
+func denyAll(context.Context) (context.Context, error) {
+	return nil, status.Error(codes.Unauthenticated, "no token")
+}
+
+// TestAuthExemptionCannotBeBorrowed: WithAuth exempts health checks. On a
+// server with an UnknownServiceHandler, every name above reached the
+// handler without authentication (the exemption matched the service name
+// split at the first slash, and any method of it), and with health not
+// registered even "/grpc.health.v1.Health/Check" did. Now each is
+// Unauthenticated before the handler, while real probes (health registered
+// through WithHealth or healthpb.RegisterHealthServer) still pass.
+func TestAuthExemptionCannotBeBorrowed(t *testing.T) {
+	t.Parallel()
+	for _, reg := range []string{"WithHealth", "RegisterHealthServer", "no health"} {
+		t.Run(reg, func(t *testing.T) {
+			t.Parallel()
+			var reached atomic.Int32
+			opts := []serveropt.Option{serveropt.WithAuth(denyAll), serveropt.WithServerOptions(grpc.UnknownServiceHandler(unknownHandler(&reached)))}
+			var s *testsrv.Server
+			names := borrowedHealthNames
+			switch reg {
+			case "WithHealth":
+				s = healthServerAndTest(t, opts...)
+			case "RegisterHealthServer":
+				s = serve(t, opts...)
+			default:
+				s = serveWithoutHealth(t, opts...)
+				names = append(names, "/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch")
+			}
+			ctx := ctxTimeout(t)
+			for _, m := range names {
+				err := s.Conn.Invoke(ctx, m, &healthpb.HealthCheckRequest{}, &healthpb.HealthCheckResponse{})
+				if status.Code(err) != codes.Unauthenticated {
+					t.Errorf("%s without credentials: %v, want Unauthenticated", m, err)
+				}
+			}
+			if n := reached.Load(); n != 0 {
+				t.Errorf("%d unauthenticated calls reached the unknown service handler", n)
+			}
+			if reg == "no health" {
+				return
+			}
+			hc := healthpb.NewHealthClient(s.Conn)
+			if _, err := hc.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+				t.Errorf("a real probe without credentials: %v, want SERVING", err)
+			}
+			w, err := hc.Watch(ctx, &healthpb.HealthCheckRequest{})
+			if err == nil {
+				var resp *healthpb.HealthCheckResponse
+				if resp, err = w.Recv(); err == nil && resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+					t.Errorf("Watch: %v, want SERVING", resp.GetStatus())
+				}
+			}
+			if err != nil {
+				t.Errorf("a real Watch without credentials: %v, want SERVING", err)
+			}
+		})
+	}
+}
+
+// TestDeadlineFloorCannotBeBorrowed: WithDeadline's floor leaves health
+// checks alone; a made-up method under the health service's name used to
+// reach an UnknownServiceHandler with less time than the floor.
+func TestDeadlineFloorCannotBeBorrowed(t *testing.T) {
+	t.Parallel()
+	var reached atomic.Int32
+	s := healthServerAndTest(t, serveropt.WithDeadline(deadline.WithFloor(time.Second)),
+		serveropt.WithServerOptions(grpc.UnknownServiceHandler(unknownHandler(&reached))))
+	for _, m := range borrowedHealthNames {
+		ctx, cancel := context.WithTimeout(ctxTimeout(t), 500*time.Millisecond)
+		err := s.Conn.Invoke(ctx, m, &testpb.Empty{}, &testpb.Empty{})
+		cancel()
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Errorf("%s with 500ms left under a 1s floor: %v, want DeadlineExceeded", m, err)
+		}
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("%d calls below the floor reached the unknown service handler", n)
+	}
+	ctx, cancel := context.WithTimeout(ctxTimeout(t), 500*time.Millisecond)
+	defer cancel()
+	if _, err := healthpb.NewHealthClient(s.Conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+		t.Errorf("a real probe with 500ms left: %v, want SERVING (health is exempt from the floor)", err)
+	}
+}
+
+// TestDeadlineCapCannotBeBorrowed: WithDeadline's cap also ends a stream
+// whose handler waits in RecvMsg (a tap handle bounds grpc-go's stream
+// context), except for health checks. The tap exempted every name starting
+// "/grpc.health.v1.Health/", so an idle stream to an UnknownServiceHandler
+// under such a name was held open until the client's own deadline.
+func TestDeadlineCapCannotBeBorrowed(t *testing.T) {
+	t.Parallel()
+	ended := make(chan error, 1)
+	idle := func(_ any, ss grpc.ServerStream) error {
+		err := ss.RecvMsg(&testpb.Empty{}) // the client sends nothing
+		ended <- err
+		return err
+	}
+	s := healthServerAndTest(t, serveropt.WithDeadline(deadline.WithCap(100*time.Millisecond)),
+		serveropt.WithServerOptions(grpc.UnknownServiceHandler(idle)))
+	ctx, cancel := context.WithTimeout(ctxTimeout(t), 5*time.Second)
+	defer cancel()
+	desc := &grpc.StreamDesc{ClientStreams: true, ServerStreams: true}
+	if _, err := s.Conn.NewStream(ctx, desc, "/grpc.health.v1.Health/Bogus"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	select {
+	case err := <-ended:
+		if took := time.Since(start); status.Code(err) != codes.DeadlineExceeded || took > 2*time.Second {
+			t.Errorf("idle stream ended after %v with %v, want DeadlineExceeded at the 100ms cap", took, err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Error("an idle stream named /grpc.health.v1.Health/Bogus outlived the 100ms cap by 3s")
+	}
+}
