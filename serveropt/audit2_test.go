@@ -2,6 +2,8 @@ package serveropt_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -156,5 +158,45 @@ func TestDeadlineCapCannotBeBorrowed(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Error("an idle stream named /grpc.health.v1.Health/Bogus outlived the 100ms cap by 3s")
+	}
+}
+
+// TestLoggerWithoutHandlerRefused: a zero slog.Logger, or slog.New of a
+// typed-nil handler, passed validation and crashed the server at its first
+// call (slog dereferences the handler), WithRecovery included: the recovery
+// logged the panic to the same logger and panicked again.
+func TestLoggerWithoutHandlerRefused(t *testing.T) {
+	t.Parallel()
+	for name, l := range map[string]*slog.Logger{"zero Logger": {}, "typed-nil handler": slog.New((*slog.JSONHandler)(nil))} {
+		_, err := serveropt.New(serveropt.WithLogging(l), serveropt.WithRecovery())
+		if want := "serveropt: WithLogging: logger has no handler"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: New = %v, want an error containing %q", name, err, want)
+		}
+	}
+}
+
+// panickingHandler is a user's slog handler that panics on every record.
+type panickingHandler struct{ slog.Handler }
+
+func (panickingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (panickingHandler) Handle(context.Context, slog.Record) error {
+	panic("log handler bug")
+}
+
+// TestPanickingLogHandlerCannotCrash: WithRecovery logs the panic it caught
+// to the WithLogging logger; a handler that panicked there ended the
+// process (a panic inside the deferred recovery). Now the call ends as
+// Internal and the server lives on.
+func TestPanickingLogHandlerCannotCrash(t *testing.T) {
+	t.Parallel()
+	s := serve(t, serveropt.WithLogging(slog.New(panickingHandler{})), serveropt.WithRecovery())
+	for range 2 {
+		_, err := s.Client.UnaryCall(ctxTimeout(t), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte(testsrv.PanicBody)}})
+		if status.Code(err) != codes.Internal {
+			t.Errorf("panicking handler, panicking log handler: %v, want Internal", err)
+		}
+		if _, err := s.Client.EmptyCall(ctxTimeout(t), &testpb.Empty{}); status.Code(err) != codes.Internal {
+			t.Errorf("ordinary call, panicking log handler: %v, want Internal (the logging layer's panic, recovered)", err)
+		}
 	}
 }

@@ -37,7 +37,12 @@ type config struct {
 // skipped, so its field keeps the default.
 func newConfig(l *slog.Logger, opts []Option) *config {
 	c := &config{filter: filter.SkipHealthCheck()}
-	c.errs.Nil(pkg, "", "logger", l)
+	if !c.errs.Nil(pkg, "", "logger", l) && opterr.IsNil(l.Handler()) {
+		// A zero slog.Logger, or slog.New of a typed-nil handler: slog
+		// dereferences the handler on the first line, in the server's
+		// call path.
+		c.errs.Addf(pkg, "", "logger has no handler (a zero slog.Logger or a nil handler)")
+	}
 	for i, o := range opts {
 		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
 			continue
@@ -99,7 +104,9 @@ func WithStartEvent() Option {
 	return optionFunc(func(c *config) { c.start = true })
 }
 
-// Validate reports a nil logger and every invalid option, joined in the
+// Validate reports a nil logger, a logger without a handler (a zero
+// slog.Logger, slog.New of a typed-nil handler; the interceptors would use
+// slog.Default() instead), and every invalid option, joined in the
 // order given and each naming its option ("logging: logger is nil",
 // "logging: WithFilter: matcher is nil"; a nil Option is "logging: option
 // N is nil", N counting from 1), or nil. The interceptor constructors
