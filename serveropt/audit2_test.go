@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -15,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/interceptors/deadline"
+	"github.com/grpckit/grpckit/interceptors/tracing"
 	"github.com/grpckit/grpckit/internal/testsrv"
 	"github.com/grpckit/grpckit/serveropt"
 )
@@ -197,6 +201,40 @@ func TestPanickingLogHandlerCannotCrash(t *testing.T) {
 		}
 		if _, err := s.Client.EmptyCall(ctxTimeout(t), &testpb.Empty{}); status.Code(err) != codes.Internal {
 			t.Errorf("ordinary call, panicking log handler: %v, want Internal (the logging layer's panic, recovered)", err)
+		}
+	}
+}
+
+// TestPanickingSpanDecoratorEndsTheSpan: with WithRecovery a panic in the
+// user's span decorator becomes Internal, but the server span it was
+// decorating was never ended, so the trace lost it (and its children
+// pointed at a parent never exported). It is ended now, with the call's
+// status.
+func TestPanickingSpanDecoratorEndsTheSpan(t *testing.T) {
+	t.Parallel()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	decorate := func(context.Context, trace.Span, string, any, any, error) { panic("decorator bug") }
+	s := serve(t, serveropt.WithTracing(tracing.WithTracerProvider(tp), tracing.WithOTelSpanDecorator(decorate)), serveropt.WithRecovery())
+	if _, err := s.Client.EmptyCall(ctxTimeout(t), &testpb.Empty{}); status.Code(err) != codes.Internal {
+		t.Errorf("EmptyCall with a panicking decorator: %v, want Internal", err)
+	}
+	stream, err := s.Client.FullDuplexCall(ctxTimeout(t))
+	if err == nil {
+		_ = stream.CloseSend()
+		_, err = stream.Recv()
+	}
+	if status.Code(err) != codes.Internal {
+		t.Errorf("FullDuplexCall with a panicking decorator: %v, want Internal", err)
+	}
+	ended := rec.Ended()
+	if len(ended) != 2 || len(rec.Started()) != 2 {
+		t.Fatalf("%d of %d server spans ended, want 2 of 2", len(ended), len(rec.Started()))
+	}
+	for _, sp := range ended {
+		if sp.Name() != "grpc.testing.TestService/EmptyCall" && sp.Name() != "grpc.testing.TestService/FullDuplexCall" {
+			t.Errorf("ended span %q", sp.Name())
 		}
 	}
 }

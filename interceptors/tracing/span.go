@@ -139,7 +139,11 @@ func (c *config) end(ctx context.Context, s span, client bool, fullMethod string
 	}
 	s.otel.SetAttributes(semconv.StatusAttrs(code)...)
 	if c.otelDecorate != nil {
+		// The span ends even if the user's decorator panics (the panic
+		// goes on, to a recovery outside).
+		defer s.otel.End()
 		c.otelDecorate(ctx, s.otel, fullMethod, req, resp, err)
+		return
 	}
 	s.otel.End()
 }
@@ -154,7 +158,9 @@ func (c *config) endOT(ctx context.Context, s opentracing.Span, client bool, cod
 		s.LogFields(otlog.String(logEvent, logEventError), otlog.String(logMessage, err.Error()))
 	}
 	if c.otDecorate != nil {
+		defer s.Finish() // also when the user's decorator panics
 		c.otDecorate(ctx, s, fullMethod, req, resp, err)
+		return
 	}
 	s.Finish()
 }
