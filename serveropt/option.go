@@ -379,9 +379,14 @@ func WithStreamInterceptors(i ...grpc.StreamServerInterceptor) Option {
 // and the same for metrics; use one or the other. A grpc.UnaryInterceptor or
 // grpc.StreamInterceptor given here runs before grpckit's chain (grpc-go puts
 // it first), so outside auth, rate limiting and WithRecovery: a panic in it
-// ends the process. A nil interceptor inside grpc.ChainUnaryInterceptor is
-// not seen until a call reaches it, which then panics (an Internal error
-// with WithRecovery).
+// ends the process. A nil interceptor inside grpc.ChainUnaryInterceptor, or
+// grpc.UnknownServiceHandler(nil), is not seen until a call reaches it,
+// which then panics (an Internal error with WithRecovery).
+//
+// With a grpc.UnknownServiceHandler, grpc-go hands it every call to a
+// method the server does not serve, named by the client: grpckit's default
+// health exemptions (WithAuth's, WithDeadline's) never apply to those
+// calls, and tracing and metrics record them as rpc.method=_OTHER.
 func WithServerOptions(o ...grpc.ServerOption) Option {
 	return optionFunc(func(c *config) {
 		if opterr.NilEach(&c.errs, pkg, "WithServerOptions", "option", o) {
