@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
@@ -69,4 +70,45 @@ func TestMatchersDoNotAllocate(t *testing.T) {
 			t.Errorf("%T allocates %v times per match, want 0", m, n)
 		}
 	}
+}
+
+// grpcRoute splits a method name as grpc-go's server does when it routes a
+// call (server.go handleStream): cut the leading slash, then split at the
+// last slash; ok is false for a name grpc-go refuses as malformed.
+func grpcRoute(fullMethod string) (service, method string, ok bool) {
+	sm, found := strings.CutPrefix(fullMethod, "/")
+	if !found {
+		return "", "", false
+	}
+	pos := strings.LastIndex(sm, "/")
+	if pos == -1 {
+		return "", "", false
+	}
+	return sm[:pos], sm[pos+1:], true
+}
+
+// FuzzStandardMatchers checks, for any method name a client can send, that
+// Split agrees with grpc-go's routing and that HealthCheck and Reflection
+// match only the calls grpc-go routes to those services' real methods (a
+// name grpc-go refuses as malformed never reaches a server's interceptors).
+func FuzzStandardMatchers(f *testing.F) {
+	for _, m := range []string{"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Check/x", "//grpc.health.v1.Health/Watch",
+		"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "grpc.health.v1.Health/List", "/a/b/c", "", "/"} {
+		f.Add(m)
+	}
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, m string) {
+		svc, meth, routed := grpcRoute(m)
+		if gs, gm := filter.Split(m); routed && (gs != svc || gm != meth) {
+			t.Errorf("Split(%q) = (%q, %q), grpc-go routes it to (%q, %q)", m, gs, gm, svc, meth)
+		}
+		health := routed && svc == filter.HealthService && (meth == "Check" || meth == "Watch" || meth == "List")
+		if got := filter.Matches(ctx, filter.HealthCheck(), m, false); got && routed && !health {
+			t.Errorf("HealthCheck matches %q, which grpc-go routes to (%q, %q)", m, svc, meth)
+		}
+		refl := routed && (svc == filter.ReflectionService || svc == filter.ReflectionServiceV1A) && meth == "ServerReflectionInfo"
+		if got := filter.Matches(ctx, filter.Reflection(), m, false); got && routed && !refl {
+			t.Errorf("Reflection matches %q, which grpc-go routes to (%q, %q)", m, svc, meth)
+		}
+	})
 }
