@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -18,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/interceptors/deadline"
+	"github.com/grpckit/grpckit/interceptors/metrics"
 	"github.com/grpckit/grpckit/interceptors/tracing"
 	"github.com/grpckit/grpckit/internal/testsrv"
 	"github.com/grpckit/grpckit/serveropt"
@@ -235,6 +238,94 @@ func TestPanickingSpanDecoratorEndsTheSpan(t *testing.T) {
 	for _, sp := range ended {
 		if sp.Name() != "grpc.testing.TestService/EmptyCall" && sp.Name() != "grpc.testing.TestService/FullDuplexCall" {
 			t.Errorf("ended span %q", sp.Name())
+		}
+	}
+}
+
+// TestUnknownServiceCallsThroughTheFullStack: calls a server's
+// UnknownServiceHandler receives, under made-up names, go through every
+// layer: the user's stream interceptor sees each, auth runs, each is
+// logged once under the name sent, and traced and measured as
+// rpc.method=_OTHER (one series, spans named "grpc" with
+// rpc.method_original).
+func TestUnknownServiceCallsThroughTheFullStack(t *testing.T) {
+	t.Parallel()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	mr := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(mr))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	var logs syncBuffer
+	var seen, authed, reached atomic.Int32
+	userStream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		seen.Add(1)
+		return h(srv, ss)
+	}
+	allow := func(ctx context.Context) (context.Context, error) { authed.Add(1); return ctx, nil }
+	s := healthServerAndTest(t,
+		serveropt.WithTracing(tracing.WithTracerProvider(tp)), serveropt.WithMetrics(metrics.WithMeterProvider(mp)),
+		serveropt.WithLogging(slog.New(slog.NewJSONHandler(&logs, nil))), serveropt.WithRecovery(),
+		serveropt.WithAuth(allow), serveropt.WithStreamInterceptors(userStream),
+		serveropt.WithServerOptions(grpc.UnknownServiceHandler(unknownHandler(&reached))))
+	names := append([]string{"/acme.Secret/Dump", "/grpc.testing.TestService/Nope"}, borrowedHealthNames...)
+	ctx := ctxTimeout(t)
+	for _, m := range names {
+		if err := s.Conn.Invoke(ctx, m, &testpb.Empty{}, &testpb.Empty{}); status.Code(err) != codes.NotFound {
+			t.Errorf("%s: %v, want NotFound from the unknown service handler", m, err)
+		}
+	}
+	n := int32(len(names))
+	if seen.Load() != n || authed.Load() != n || reached.Load() != n {
+		t.Errorf("of %d calls: user interceptor saw %d, auth ran %d, handler reached %d", n, seen.Load(), authed.Load(), reached.Load())
+	}
+	logged := map[string]int{}
+	for _, l := range logs.lines(t) {
+		if l["msg"] == "finished call" {
+			logged["/"+l["grpc.service"].(string)+"/"+l["grpc.method"].(string)]++
+		}
+	}
+	for _, m := range names {
+		if logged[m] != 1 {
+			t.Errorf("%s logged %d times, want 1 (lines: %v)", m, logged[m], logged)
+		}
+	}
+	spans := rec.Ended()
+	if len(spans) != len(names) {
+		t.Fatalf("%d spans, want %d", len(spans), len(names))
+	}
+	for _, sp := range spans {
+		var method, original string
+		for _, kv := range sp.Attributes() {
+			switch kv.Key {
+			case "rpc.method":
+				method = kv.Value.AsString()
+			case "rpc.method_original":
+				original = kv.Value.AsString()
+			}
+		}
+		if sp.Name() != "grpc" || method != "_OTHER" || original == "" {
+			t.Errorf("span %q rpc.method=%q rpc.method_original=%q, want \"grpc\", _OTHER and the name sent", sp.Name(), method, original)
+		}
+	}
+	var rm metricdata.ResourceMetrics
+	if err := mr.Collect(ctx, &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			h, ok := m.Data.(metricdata.Histogram[float64])
+			if !ok || m.Name != "rpc.server.call.duration" {
+				continue
+			}
+			if len(h.DataPoints) != 1 {
+				t.Errorf("%d series, want one (_OTHER)", len(h.DataPoints))
+			}
+			for _, dp := range h.DataPoints {
+				if v, _ := dp.Attributes.Value("rpc.method"); v.AsString() != "_OTHER" || dp.Count != uint64(n) {
+					t.Errorf("series rpc.method=%q count %d, want _OTHER and %d", v.AsString(), dp.Count, n)
+				}
+			}
 		}
 	}
 }
