@@ -329,3 +329,44 @@ func TestUnknownServiceCallsThroughTheFullStack(t *testing.T) {
 		}
 	}
 }
+
+// Option types that embed a nil option: they satisfy the sealed interfaces
+// (the method is promoted) and panic when applied.
+type (
+	embeddedOption        struct{ serveropt.Option }
+	embeddedTracingOption struct{ tracing.Option }
+	embeddedMetricsOption struct{ metrics.Option }
+	embeddedServeOption   struct{ serveropt.ServeOption }
+)
+
+// TestEmbeddedNilOptionIsAnError: New, NewServer and Serve panicked on an
+// option type embedding a nil option; so did WithTracing and WithMetrics,
+// whose validation applies the options. Each is an error now.
+func TestEmbeddedNilOptionIsAnError(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		opts []serveropt.Option
+		want string
+	}{
+		{"New", []serveropt.Option{serveropt.WithReflection(), embeddedOption{}}, "serveropt: New: option 2 cannot be applied"},
+		{"WithTracing", []serveropt.Option{serveropt.WithTracing(embeddedTracingOption{})}, "serveropt: WithTracing: option 1 cannot be applied"},
+		{"WithMetrics", []serveropt.Option{serveropt.WithMetrics(embeddedMetricsOption{})}, "serveropt: WithMetrics: option 1 cannot be applied"},
+	} {
+		noPanic(t, tt.name, func() {
+			_, err := serveropt.NewServer(tt.opts...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: %v, want an error containing %q", tt.name, err, tt.want)
+			}
+		})
+	}
+	noPanic(t, "Serve", func() {
+		srv := grpc.NewServer()
+		defer srv.Stop()
+		err := serveropt.Serve(context.Background(), srv, listen(t), embeddedServeOption{})
+		if want := "serveropt: Serve: option 1 cannot be applied"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Serve: %v, want an error containing %q", err, want)
+		}
+	})
+	noPanic(t, "tracing.UnaryServerInterceptor", func() { _ = tracing.UnaryServerInterceptor(embeddedTracingOption{}) })
+}

@@ -44,10 +44,11 @@ func newConfig(l *slog.Logger, opts []Option) *config {
 		c.errs.Addf(pkg, "", "logger has no handler (a zero slog.Logger or a nil handler)")
 	}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "", what, func() { o.apply(c) })
 	}
 	return c
 }
