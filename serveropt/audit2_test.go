@@ -2,6 +2,7 @@ package serveropt_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -369,4 +370,46 @@ func TestEmbeddedNilOptionIsAnError(t *testing.T) {
 		}
 	})
 	noPanic(t, "tracing.UnaryServerInterceptor", func() { _ = tracing.UnaryServerInterceptor(embeddedTracingOption{}) })
+}
+
+// TestUserStreamInterceptorsSeeHealthWatch: the observers skip health checks
+// by default; a user's stream interceptor, given to WithStreamInterceptors or
+// as a raw grpc.ChainStreamInterceptor, still sees every Watch, whether
+// health was registered by WithHealth or by healthpb.RegisterHealthServer.
+func TestUserStreamInterceptorsSeeHealthWatch(t *testing.T) {
+	t.Parallel()
+	for _, reg := range []string{"WithHealth", "RegisterHealthServer"} {
+		var viaOption, viaRaw atomic.Int32
+		count := func(n *atomic.Int32) grpc.StreamServerInterceptor {
+			return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+				n.Add(1)
+				return h(srv, ss)
+			}
+		}
+		opts := []serveropt.Option{serveropt.WithTracing(), serveropt.WithMetrics(),
+			serveropt.WithLogging(slog.New(slog.NewJSONHandler(io.Discard, nil))), serveropt.WithRecovery(),
+			serveropt.WithDeadline(deadline.WithCap(time.Second)),
+			serveropt.WithStreamInterceptors(count(&viaOption)),
+			serveropt.WithServerOptions(grpc.ChainStreamInterceptor(count(&viaRaw)))}
+		var s *testsrv.Server
+		if reg == "WithHealth" {
+			s = healthServerAndTest(t, opts...)
+		} else {
+			s = serve(t, opts...)
+		}
+		ctx, cancel := context.WithCancel(ctxTimeout(t))
+		for range 3 {
+			w, err := healthpb.NewHealthClient(s.Conn).Watch(ctx, &healthpb.HealthCheckRequest{})
+			if err == nil {
+				_, err = w.Recv()
+			}
+			if err != nil {
+				t.Fatalf("%s: Watch: %v", reg, err)
+			}
+		}
+		cancel()
+		if viaOption.Load() != 3 || viaRaw.Load() != 3 {
+			t.Errorf("%s: 3 Watch streams; WithStreamInterceptors saw %d, raw chain %d", reg, viaOption.Load(), viaRaw.Load())
+		}
+	}
 }

@@ -135,7 +135,8 @@ func (c *config) end(ctx context.Context, s span, client bool, fullMethod string
 		return
 	}
 	if semconv.Failed(code, client) {
-		s.otel.SetStatus(otelcodes.Error, semconv.Status(err).Message())
+		// The message may be the peer's word (a server's, on a client).
+		s.otel.SetStatus(otelcodes.Error, semconv.ValidUTF8(semconv.Status(err).Message()))
 	}
 	s.otel.SetAttributes(semconv.StatusAttrs(code)...)
 	if c.otelDecorate != nil {
