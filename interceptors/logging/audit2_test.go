@@ -1,11 +1,17 @@
 package logging_test
 
 import (
+	"context"
 	"log/slog"
+	"strconv"
+	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/interceptors/logging"
 	"github.com/grpckit/grpckit/internal/testsrv"
@@ -40,5 +46,67 @@ func TestLoggerWithoutHandler(t *testing.T) {
 		if err == nil || err.Error() != "EOF" {
 			t.Errorf("%s: stream: %v, want EOF", name, err)
 		}
+	}
+}
+
+// utf8Sink is an slog handler that, as a UTF-8-strict sink does (an OTLP
+// log exporter behind an slog bridge fails the whole batch), records every
+// string attribute that is not UTF-8, bound (WithAttrs) or per line.
+type utf8Sink struct {
+	mu    *sync.Mutex
+	bad   *[]string
+	lines *int
+}
+
+func (h utf8Sink) Enabled(context.Context, slog.Level) bool { return true }
+func (h utf8Sink) WithGroup(string) slog.Handler            { return h }
+func (h utf8Sink) WithAttrs(as []slog.Attr) slog.Handler {
+	h.check(as...)
+	return h
+}
+func (h utf8Sink) Handle(_ context.Context, r slog.Record) error {
+	h.check(slog.String("msg", r.Message))
+	r.Attrs(func(a slog.Attr) bool { h.check(a); return true })
+	h.mu.Lock()
+	*h.lines++
+	h.mu.Unlock()
+	return nil
+}
+func (h utf8Sink) check(as ...slog.Attr) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, a := range as {
+		if v := a.Value.Resolve(); v.Kind() == slog.KindString && !utf8.ValidString(v.String()) {
+			*h.bad = append(*h.bad, a.Key+"="+strconv.Quote(v.String()))
+		}
+	}
+}
+
+// TestLinesAreUTF8: a server's UnknownServiceHandler receives method names
+// the client chose, which may hold any byte from 0x80 up, and may quote the
+// name in its error. grpc.service, grpc.method and grpc.error carried the
+// bytes as they were; they are UTF-8 now (U+FFFD for the bad bytes).
+func TestLinesAreUTF8(t *testing.T) {
+	t.Parallel()
+	h := utf8Sink{mu: new(sync.Mutex), bad: new([]string), lines: new(int)}
+	l := slog.New(h)
+	hostile := func(_ any, ss grpc.ServerStream) error {
+		m, _ := grpc.MethodFromServerStream(ss)
+		return status.Errorf(codes.Unimplemented, "unknown method %s", m)
+	}
+	s := testsrv.Start(t, testsrv.WithServerOptions(
+		grpc.ChainUnaryInterceptor(logging.UnaryServerInterceptor(l)),
+		grpc.ChainStreamInterceptor(logging.StreamServerInterceptor(l)),
+		grpc.UnknownServiceHandler(hostile)))
+	ctx := testCtx(t)
+	for _, m := range []string{"/hostile.S/\xff\xfe", "/\xc3(.S/M"} {
+		if err := s.Conn.Invoke(ctx, m, &testpb.Empty{}, &testpb.Empty{}); status.Code(err) != codes.Unimplemented {
+			t.Fatalf("%q: %v, want Unimplemented", m, err)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if *h.lines != 2 || len(*h.bad) > 0 {
+		t.Errorf("%d lines (want 2); fields that are not UTF-8: %v", *h.lines, *h.bad)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/interceptors/realip"
+	"github.com/grpckit/grpckit/internal/semconv"
 	"github.com/grpckit/grpckit/metadata"
 	"github.com/grpckit/grpckit/security"
 )
@@ -154,7 +155,12 @@ func (g *logger) addConstAttrs(r *slog.Record, c *call) {
 // constAttrs appends the fields that are the same on every line of c's
 // method.
 func (g *logger) constAttrs(attrs []slog.Attr, c *call) []slog.Attr {
+	// The method is the client's word on a server (an UnknownServiceHandler
+	// receives any name): bytes that are not UTF-8 are replaced, as they
+	// would fail a UTF-8-strict sink (an OTLP log exporter behind an slog
+	// bridge) for its whole batch.
 	svc, m := filter.Split(c.fullMethod)
+	svc, m = semconv.ValidUTF8(svc), semconv.ValidUTF8(m)
 	return append(attrs,
 		slog.String(keyProtocol, "grpc"),
 		slog.String(keyComponent, g.component),
@@ -227,7 +233,7 @@ func (g *logger) finished(ctx context.Context, c *call, err error, code codes.Co
 	l, attrs := g.line(ctx, buf[:0], c)
 	attrs = append(attrs, slog.String(keyCode, code.String()))
 	if err != nil {
-		attrs = append(attrs, slog.String(keyError, err.Error()))
+		attrs = append(attrs, slog.String(keyError, semconv.ValidUTF8(err.Error())))
 	}
 	now := time.Now() // the line's time and the call's end
 	attrs = append(attrs, slog.String(keyTimeMS, millis(now.Sub(c.start))))
