@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
+	grpcmd "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/grpckit/grpckit/interceptors/logging"
@@ -108,5 +110,30 @@ func TestLinesAreUTF8(t *testing.T) {
 	defer h.mu.Unlock()
 	if *h.lines != 2 || len(*h.bad) > 0 {
 		t.Errorf("%d lines (want 2); fields that are not UTF-8: %v", *h.lines, *h.bad)
+	}
+}
+
+// TestBinaryMetadataLogged: with WithMetadata, a binary (-bin) value went
+// into the line as raw bytes, which a JSON handler writes as U+FFFD (its
+// bytes lost). It is logged in base64, as on the wire, on both sides; a
+// redacted key stays redacted.
+func TestBinaryMetadataLogged(t *testing.T) {
+	t.Parallel()
+	s, out := start(t, slog.LevelDebug, logging.WithMetadata())
+	raw := string([]byte{0xff, 0x00, 0x01, 0xfe})
+	ctx := grpcmd.AppendToOutgoingContext(testCtx(t), "x-blob-bin", raw, "authorization", "Bearer s3cr3t", "x-note", "plain")
+	if _, err := s.Client.EmptyCall(ctx, &testpb.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, side := range []string{"server", "client"} {
+		md, _ := out.one(t, side, "finished call")["grpc.request.metadata"].(map[string]any)
+		for k, want := range map[string]string{"x-blob-bin": "/wAB/g", "authorization": "[REDACTED]", "x-note": "plain"} {
+			if vs, _ := md[k].([]any); len(vs) != 1 || vs[0] != want {
+				t.Errorf("%s line: %s = %v, want [%q]", side, k, md[k], want)
+			}
+		}
+	}
+	if strings.Contains(out.String(), "s3cr3t") {
+		t.Error("the authorization value reached the log")
 	}
 }

@@ -2,10 +2,12 @@ package logging
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -180,7 +182,7 @@ func (g *logger) ctxAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 			md, _ = grpcmd.FromIncomingContext(ctx)
 		}
 		if md != nil {
-			attrs = append(attrs, slog.Any(keyMetadata, metadata.Redact(md, g.redact...)))
+			attrs = append(attrs, slog.Any(keyMetadata, printable(metadata.Redact(md, g.redact...))))
 		}
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
@@ -188,6 +190,26 @@ func (g *logger) ctxAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 		attrs = append(attrs, slog.String(keyTraceID, traceID), slog.String(keySpanID, spanID))
 	}
 	return attrs
+}
+
+// printable makes the values of md, a copy of its own, fit a log line: a
+// binary (-bin) value is written in base64 as on the wire (a log handler
+// would mangle its bytes), any other is made UTF-8 (ValidUTF8: a client
+// other than grpc-go can send any byte from 0x80 up). Redacted values stay.
+func printable(md grpcmd.MD) grpcmd.MD {
+	for k, vs := range md {
+		bin := strings.HasSuffix(k, "-bin")
+		for i, v := range vs {
+			switch {
+			case v == metadata.Redacted:
+			case bin:
+				vs[i] = base64.RawStdEncoding.EncodeToString([]byte(v))
+			default:
+				vs[i] = semconv.ValidUTF8(v)
+			}
+		}
+	}
+	return md
 }
 
 // spanIDs returns sc's trace and span ids in hex, as TraceID.String and

@@ -90,7 +90,9 @@ func WithPayloads() Option {
 // WithMetadata adds the request metadata (incoming on servers, outgoing on
 // clients) as grpc.request.metadata, with the values of
 // metadata.DefaultRedactKeys and of redactKeys (case-insensitive) replaced by
-// metadata.Redacted. Off by default.
+// metadata.Redacted. Binary (-bin) values are written in base64, as on the
+// wire, and other values made UTF-8 (U+FFFD for bytes that are not). Off by
+// default.
 func WithMetadata(redactKeys ...string) Option {
 	keys := append([]string(nil), redactKeys...)
 	return optionFunc(func(c *config) {
