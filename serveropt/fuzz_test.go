@@ -71,6 +71,9 @@ var fuzzOptions = func() []serveropt.Option {
 		serveropt.WithStreamInterceptors(nil),
 		serveropt.WithServerOptions(nil), serveropt.WithServerOptions(nilServer),
 		serveropt.WithServerOptions(grpc.InTapHandle(noTap)), serveropt.WithServerOptions(grpc.UnaryInterceptor(pass)),
+		// Types embedding a nil option (audit2), a logger without a handler.
+		embeddedOption{}, serveropt.WithTracing(embeddedTracingOption{}), serveropt.WithMetrics(embeddedMetricsOption{}),
+		serveropt.WithLogging(&slog.Logger{}),
 	}
 }()
 

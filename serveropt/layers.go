@@ -20,14 +20,17 @@ import (
 func (c *config) layers() []chain.ServerLayer {
 	var ls []chain.ServerLayer
 	if c.realIPOn { // first, so tracing and logging see the address
-		ls = append(ls, observe.Server(realip.UnaryServerInterceptor(c.realIPTrusted, c.realIPOpts...),
-			realip.StreamServerInterceptor(c.realIPTrusted, c.realIPOpts...), filter.SkipHealthCheck()))
+		l := observe.Server(realip.UnaryServerInterceptor(c.realIPTrusted, c.realIPOpts...),
+			realip.StreamServerInterceptor(c.realIPTrusted, c.realIPOpts...), filter.SkipHealthCheck())
+		l.ActiveOnUnknown = true // the health exemption is for the served health service
+		ls = append(ls, l)
 	}
 	ls = append(ls, c.obs.ServerLayers()...)
 	if c.deadlineOn {
 		// A probe's own short deadline must not be refused by the floor.
 		l := observe.Server(deadline.UnaryServerInterceptor(c.deadline...), deadline.StreamServerInterceptor(c.deadline...), filter.SkipHealthCheck())
 		l.UnaryContext = chain.ServerContext(c.deadline)
+		l.ActiveOnUnknown = true
 		ls = append(ls, l)
 	}
 	if c.forwardOn {
@@ -37,7 +40,11 @@ func (c *config) layers() []chain.ServerLayer {
 		})
 	}
 	if c.authFunc != nil {
-		ls = append(ls, observe.Server(auth.UnaryServerInterceptor(c.authFunc), auth.StreamServerInterceptor(c.authFunc), c.authMatch))
+		l := observe.Server(auth.UnaryServerInterceptor(c.authFunc), auth.StreamServerInterceptor(c.authFunc), c.authMatch)
+		// The default exemption is for the health service the server
+		// serves; a matcher of the user's is taken at its word.
+		l.ActiveOnUnknown = c.authDefault
+		ls = append(ls, l)
 	}
 	if u, s := c.tls.interceptors(); u != nil { // the authorization policy, health exempt
 		ls = append(ls, chain.ServerLayer{Unary: u, Stream: s})

@@ -80,10 +80,11 @@ func NewServerWith[S Registrar](newServer func(...grpc.ServerOption) (S, error),
 func apply(opts []Option) (*config, error) {
 	c := &config{}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i+1), o) {
+		what := fmt.Sprintf("option %d", i+1)
+		if c.errs.Nil(pkg, "New", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "New", what, func() { o.apply(c) })
 	}
 	c.tls.check(c)
 	if err := c.errs.Err(); err != nil {

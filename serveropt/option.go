@@ -46,6 +46,7 @@ type config struct {
 	forwardOn     bool
 	authFunc      auth.AuthFunc
 	authMatch     filter.Matcher
+	authDefault   bool // authMatch is the default exemption of health checks
 	limiter       ratelimit.Limiter
 	kp            *keepalive.ServerParameters
 	kep           *keepalive.EnforcementPolicy
@@ -204,6 +205,14 @@ func WithForward(keys []string, opts ...forward.Option) Option {
 // filter.Reflection())) to exempt reflection too. The default is
 // filter.SkipHealthCheck().
 //
+// The default exemption covers the health service's real methods only (Check,
+// Watch, List) and only where the server serves them: on a server with a
+// grpc.UnknownServiceHandler (a proxy, say), a call the handler receives is
+// always authenticated, whatever name the client gave it
+// ("/grpc.health.v1.Health/Bogus", or "/grpc.health.v1.Health/Check" on a
+// server without health). A matcher of yours is taken at its word: it sees
+// the name the client sent, also for calls to the UnknownServiceHandler.
+//
 // A nil f or m is an error, as is more than one m. f must be safe for
 // concurrent use.
 func WithAuth(f auth.AuthFunc, m ...filter.Matcher) Option {
@@ -211,7 +220,7 @@ func WithAuth(f auth.AuthFunc, m ...filter.Matcher) Option {
 		if c.errs.Nil(pkg, "WithAuth", "auth function", f) {
 			return
 		}
-		match := filter.SkipHealthCheck()
+		match, def := filter.SkipHealthCheck(), len(m) == 0
 		switch len(m) {
 		case 0:
 		case 1:
@@ -223,7 +232,7 @@ func WithAuth(f auth.AuthFunc, m ...filter.Matcher) Option {
 			c.fail("WithAuth", "%d matchers given, want at most one (combine them with filter.Any or filter.All)", len(m))
 			return
 		}
-		c.authFunc, c.authMatch = f, match
+		c.authFunc, c.authMatch, c.authDefault = f, match, def
 	})
 }
 
@@ -370,9 +379,14 @@ func WithStreamInterceptors(i ...grpc.StreamServerInterceptor) Option {
 // and the same for metrics; use one or the other. A grpc.UnaryInterceptor or
 // grpc.StreamInterceptor given here runs before grpckit's chain (grpc-go puts
 // it first), so outside auth, rate limiting and WithRecovery: a panic in it
-// ends the process. A nil interceptor inside grpc.ChainUnaryInterceptor is
-// not seen until a call reaches it, which then panics (an Internal error
-// with WithRecovery).
+// ends the process. A nil interceptor inside grpc.ChainUnaryInterceptor, or
+// grpc.UnknownServiceHandler(nil), is not seen until a call reaches it,
+// which then panics (an Internal error with WithRecovery).
+//
+// With a grpc.UnknownServiceHandler, grpc-go hands it every call to a
+// method the server does not serve, named by the client: grpckit's default
+// health exemptions (WithAuth's, WithDeadline's) never apply to those
+// calls, and tracing and metrics record them as rpc.method=_OTHER.
 func WithServerOptions(o ...grpc.ServerOption) Option {
 	return optionFunc(func(c *config) {
 		if opterr.NilEach(&c.errs, pkg, "WithServerOptions", "option", o) {

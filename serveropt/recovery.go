@@ -23,14 +23,14 @@ func (c *config) recoverPanic(ctx context.Context, p any) (err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	log.LogAttrs(ctx, slog.LevelError, "recovered from panic",
+	logSafely(ctx, log, "recovered from panic",
 		slog.Any("panic", p), slog.String("stack", string(debug.Stack())), slog.String("grpc.component", "server"))
 	if c.recoverFn == nil {
 		return errPanic
 	}
 	defer func() {
 		if q := recover(); q != nil {
-			log.LogAttrs(ctx, slog.LevelError, "recovery handler panicked", slog.Any("panic", q), slog.String("grpc.component", "server"))
+			logSafely(ctx, log, "recovery handler panicked", slog.Any("panic", q), slog.String("grpc.component", "server"))
 			err = errPanic
 		}
 	}()
@@ -40,4 +40,12 @@ func (c *config) recoverPanic(ctx context.Context, p any) (err error) {
 		return errPanic
 	}
 	return err
+}
+
+// logSafely writes an error line to log. A panic in the logger's handler
+// (or in formatting the panic value) is dropped: it runs where a panic was
+// just caught, and must not end the process WithRecovery keeps alive.
+func logSafely(ctx context.Context, log *slog.Logger, msg string, attrs ...slog.Attr) {
+	defer func() { _ = recover() }()
+	log.LogAttrs(ctx, slog.LevelError, msg, attrs...)
 }

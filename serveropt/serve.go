@@ -108,10 +108,11 @@ func Serve(ctx context.Context, srv *grpc.Server, lis net.Listener, opts ...Serv
 		c.errs.Addf(pkg, "Serve", "nil listener")
 	}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "Serve", fmt.Sprintf("option %d", i+1), o) {
+		what := fmt.Sprintf("option %d", i+1)
+		if c.errs.Nil(pkg, "Serve", what, o) {
 			continue
 		}
-		o.applyServe(&c)
+		c.errs.Apply(pkg, "Serve", what, func() { o.applyServe(&c) })
 	}
 	if err := c.errs.Err(); err != nil {
 		return err

@@ -31,10 +31,11 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "", what, func() { o.apply(c) })
 	}
 	if c.cap > 0 && c.floor > c.cap {
 		c.errs.Addf(pkg, "WithFloor", "floor %v is above the cap %v (WithCap): the server would demand more time than it allows", c.floor, c.cap)

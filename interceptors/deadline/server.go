@@ -85,7 +85,7 @@ func tapOf(opts []Option) tap.ServerInHandle {
 		return nil
 	}
 	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
-		if strings.HasPrefix(info.FullMethodName, healthPrefix) {
+		if isHealthCheck(info.FullMethodName) {
 			return ctx, nil
 		}
 		dl, ok := ctx.Deadline()
@@ -106,6 +106,15 @@ func tapOf(opts []Option) tap.ServerInHandle {
 
 // healthPrefix starts the full method names of grpc.health.v1.Health.
 const healthPrefix = "/" + filter.HealthService + "/"
+
+// isHealthCheck reports whether fullMethod is one of grpc.health.v1.Health's
+// methods, exactly as filter.HealthCheck matches them: a made-up name under
+// the service ("/grpc.health.v1.Health/Bogus"), which grpc-go hands to an
+// UnknownServiceHandler, gets the server's deadlines like any other call.
+func isHealthCheck(fullMethod string) bool {
+	m, ok := strings.CutPrefix(fullMethod, healthPrefix)
+	return ok && (m == "Check" || m == "Watch" || m == "List")
+}
 
 // bound checks the floor and returns ctx with the default and cap applied. It
 // returns a nil cancel when ctx is unchanged.

@@ -17,6 +17,13 @@
 // filters.HealthCheck does, and why its users keep inverting it by mistake);
 // SkipHealthCheck() is its negation.
 //
+// Method names are the client's word. HealthCheck and Reflection match their
+// services' real methods exactly, and Split divides a name where grpc-go
+// does when it routes the call (the last slash), so a made-up name such as
+// "/grpc.health.v1.Health/Bogus" or "/grpc.health.v1.Health/Check/x", which
+// grpc-go hands to an UnknownServiceHandler, never borrows the exemptions
+// given to health checks.
+//
 // A nil matcher, or a typed nil (a nil MatchFunc, a nil pointer), never
 // panics here: Matches treats it as matching everything, Not of it matches
 // nothing, and Any and All leave it out. The interceptors' WithFilter

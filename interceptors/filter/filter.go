@@ -29,10 +29,15 @@ const (
 
 // Split splits a full method "/pkg.Service/Method" into its service and method
 // without allocating. A string without the leading slash or the separating
-// slash gives ("unknown", "unknown"), as go-grpc-middleware does.
+// slash gives ("unknown", "unknown"), as go-grpc-middleware does. It splits
+// at the last slash, as grpc-go does when it routes a call, so that a
+// client-chosen name ("/grpc.health.v1.Health/Check/x", which grpc-go sends
+// to an UnknownServiceHandler as service "grpc.health.v1.Health/Check") is
+// never matched as a service it is not routed to. (go-grpc-middleware
+// splits at the first slash.)
 func Split(fullMethod string) (service, method string) {
 	name := strings.TrimPrefix(fullMethod, "/")
-	if i := strings.Index(name, "/"); i >= 0 {
+	if i := strings.LastIndex(name, "/"); i >= 0 {
 		return name[:i], name[i+1:]
 	}
 	return "unknown", "unknown"
@@ -43,7 +48,7 @@ func Split(fullMethod string) (service, method string) {
 // a nil pointer), which match everything.
 func Matches(ctx context.Context, m Matcher, fullMethod string, isClient bool) bool {
 	switch m.(type) {
-	case serviceMatcher, notMatcher, methodMatcher, anyMatcher, allMatcher:
+	case serviceMatcher, notMatcher, methodMatcher, anyMatcher, allMatcher, stdMatcher:
 		// This package's matchers are never nil: skip the reflection.
 	default:
 		if opterr.IsNil(m) {
@@ -71,21 +76,48 @@ func Service(names ...string) Matcher {
 	return serviceMatcher(append([]string(nil), names...))
 }
 
-// HealthCheck matches every method of grpc.health.v1.Health (Check, Watch and
-// List).
-func HealthCheck() Matcher { return serviceMatcher{HealthService} }
+// HealthCheck matches the methods of grpc.health.v1.Health: Check, Watch and
+// List, exactly. Another name under the service ("/grpc.health.v1.Health/Bogus",
+// "/grpc.health.v1.Health/check") is no health check: grpc-go answers it with
+// Unimplemented, or hands it to the server's UnknownServiceHandler, which
+// must not inherit the exemptions health checks get (authentication,
+// deadline floors).
+func HealthCheck() Matcher { return stdMatcher{health: true} }
 
-// Reflection matches both versions of the server reflection service.
-func Reflection() Matcher { return serviceMatcher{ReflectionService, ReflectionServiceV1A} }
+// Reflection matches the method of both versions of the server reflection
+// service (ServerReflectionInfo, exactly; see HealthCheck).
+func Reflection() Matcher { return stdMatcher{reflection: true} }
+
+// Standard method names, matched exactly by HealthCheck and Reflection.
+const (
+	healthCheck    = "Check"
+	healthWatch    = "Watch"
+	healthList     = "List"
+	reflectionInfo = "ServerReflectionInfo"
+)
+
+// stdMatcher matches the methods of the standard services it names.
+type stdMatcher struct{ health, reflection bool }
+
+func (m stdMatcher) Match(_ context.Context, c interceptors.CallMeta) bool {
+	switch c.Service {
+	case HealthService:
+		return m.health && (c.Method == healthCheck || c.Method == healthWatch || c.Method == healthList)
+	case ReflectionService, ReflectionServiceV1A:
+		return m.reflection && c.Method == reflectionInfo
+	}
+	return false
+}
 
 // SkipHealthCheck matches every call except health checks. It is the default
 // filter of grpckit's tracing, metrics and logging interceptors.
 func SkipHealthCheck() Matcher { return Not(HealthCheck()) }
 
 // SkipHealthAndReflection matches every call except health checks and server
-// reflection: the calls infrastructure makes rather than users.
+// reflection (HealthCheck, Reflection): the calls infrastructure makes rather
+// than users.
 func SkipHealthAndReflection() Matcher {
-	return Not(serviceMatcher{HealthService, ReflectionService, ReflectionServiceV1A})
+	return Not(stdMatcher{health: true, reflection: true})
 }
 
 type methodKey struct{ service, method string }
@@ -108,7 +140,7 @@ func Method(fullMethods ...string) Matcher {
 	m := make(methodMatcher, 0, len(fullMethods))
 	for _, fm := range fullMethods {
 		name := strings.TrimPrefix(fm, "/")
-		i := strings.Index(name, "/")
+		i := strings.LastIndex(name, "/") // as Split
 		if i < 0 {
 			continue
 		}

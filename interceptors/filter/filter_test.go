@@ -100,7 +100,7 @@ func TestSplit(t *testing.T) {
 	tests := []struct{ in, svc, meth string }{
 		{unary, "grpc.testing.TestService", "UnaryCall"},
 		{"pkg.S/M", "pkg.S", "M"},
-		{"/a/b/c", "a", "b/c"},
+		{"/a/b/c", "a/b", "c"}, // the last slash, as grpc-go routes it
 		{"nosep", "unknown", "unknown"},
 		{"", "unknown", "unknown"},
 	}

@@ -16,4 +16,11 @@
 //	// in a handler:
 //	id, _ := forward.RequestID(ctx)
 //	resp, err := backend.Get(ctx, req) // carries x-tenant, baggage and x-request-id
+//
+// Values are copied as the client sent them: forward only what a downstream
+// service may take as the client's word. In particular, forwarding
+// x-forwarded-for or x-real-ip passes on whatever the caller claims, and a
+// downstream server that trusts this one as a proxy (realip's trusted list)
+// would take that claim as the client's address; the address this server
+// resolved is realip.FromContext's, not the header.
 package forward

@@ -30,10 +30,11 @@ type config struct {
 func newConfig(keys []string, opts []Option) *config {
 	c := &config{}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "", what, func() { o.apply(c) })
 	}
 	for _, k := range keys {
 		k = strings.ToLower(k)

@@ -11,7 +11,7 @@ import (
 )
 
 // UnaryClientInterceptor logs the unary calls the filter matches with l
-// (slog.Default() when nil). Invalid options are skipped (see Validate). It is
+// (slog.Default() when nil or without a handler). Invalid options are skipped (see Validate). It is
 // safe for concurrent use.
 func UnaryClientInterceptor(l *slog.Logger, opts ...Option) grpc.UnaryClientInterceptor {
 	g := newLogger(l, opts, true)
@@ -41,7 +41,7 @@ func UnaryClientInterceptor(l *slog.Logger, opts ...Option) grpc.UnaryClientInte
 }
 
 // StreamClientInterceptor logs the streams the filter matches with l
-// (slog.Default() when nil), once, at the stream's first terminal event (see
+// (slog.Default() when nil or without a handler), once, at the stream's first terminal event (see
 // the package documentation). Invalid options are skipped (see Validate). It
 // is safe for concurrent use.
 func StreamClientInterceptor(l *slog.Logger, opts ...Option) grpc.StreamClientInterceptor {

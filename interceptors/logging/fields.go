@@ -2,10 +2,12 @@ package logging
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	"github.com/grpckit/grpckit/interceptors/filter"
 	"github.com/grpckit/grpckit/interceptors/realip"
+	"github.com/grpckit/grpckit/internal/semconv"
 	"github.com/grpckit/grpckit/metadata"
 	"github.com/grpckit/grpckit/security"
 )
@@ -79,6 +82,7 @@ type call struct {
 	typ        string
 	start      time.Time
 	fields     *fields // AddFields' fields; nil when the call cannot be logged
+	unknown    bool    // a server's call to a method it does not serve: never cached
 }
 
 func newCall(fullMethod, typ string) call {
@@ -153,7 +157,12 @@ func (g *logger) addConstAttrs(r *slog.Record, c *call) {
 // constAttrs appends the fields that are the same on every line of c's
 // method.
 func (g *logger) constAttrs(attrs []slog.Attr, c *call) []slog.Attr {
+	// The method is the client's word on a server (an UnknownServiceHandler
+	// receives any name): bytes that are not UTF-8 are replaced, as they
+	// would fail a UTF-8-strict sink (an OTLP log exporter behind an slog
+	// bridge) for its whole batch.
 	svc, m := filter.Split(c.fullMethod)
+	svc, m = semconv.ValidUTF8(svc), semconv.ValidUTF8(m)
 	return append(attrs,
 		slog.String(keyProtocol, "grpc"),
 		slog.String(keyComponent, g.component),
@@ -173,7 +182,7 @@ func (g *logger) ctxAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 			md, _ = grpcmd.FromIncomingContext(ctx)
 		}
 		if md != nil {
-			attrs = append(attrs, slog.Any(keyMetadata, metadata.Redact(md, g.redact...)))
+			attrs = append(attrs, slog.Any(keyMetadata, printable(metadata.Redact(md, g.redact...))))
 		}
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
@@ -181,6 +190,26 @@ func (g *logger) ctxAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 		attrs = append(attrs, slog.String(keyTraceID, traceID), slog.String(keySpanID, spanID))
 	}
 	return attrs
+}
+
+// printable makes the values of md, a copy of its own, fit a log line: a
+// binary (-bin) value is written in base64 as on the wire (a log handler
+// would mangle its bytes), any other is made UTF-8 (ValidUTF8: a client
+// other than grpc-go can send any byte from 0x80 up). Redacted values stay.
+func printable(md grpcmd.MD) grpcmd.MD {
+	for k, vs := range md {
+		bin := strings.HasSuffix(k, "-bin")
+		for i, v := range vs {
+			switch {
+			case v == metadata.Redacted:
+			case bin:
+				vs[i] = base64.RawStdEncoding.EncodeToString([]byte(v))
+			default:
+				vs[i] = semconv.ValidUTF8(v)
+			}
+		}
+	}
+	return md
 }
 
 // spanIDs returns sc's trace and span ids in hex, as TraceID.String and
@@ -226,7 +255,7 @@ func (g *logger) finished(ctx context.Context, c *call, err error, code codes.Co
 	l, attrs := g.line(ctx, buf[:0], c)
 	attrs = append(attrs, slog.String(keyCode, code.String()))
 	if err != nil {
-		attrs = append(attrs, slog.String(keyError, err.Error()))
+		attrs = append(attrs, slog.String(keyError, semconv.ValidUTF8(err.Error())))
 	}
 	now := time.Now() // the line's time and the call's end
 	attrs = append(attrs, slog.String(keyTimeMS, millis(now.Sub(c.start))))

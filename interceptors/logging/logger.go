@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/grpckit/grpckit/interceptors/filter"
+	"github.com/grpckit/grpckit/internal/opterr"
 )
 
 // logger is the state one interceptor shares between its calls.
@@ -29,7 +30,7 @@ type logger struct {
 
 func newLogger(l *slog.Logger, opts []Option, isClient bool) *logger {
 	c := newConfig(l, opts)
-	if l == nil {
+	if l == nil || opterr.IsNil(l.Handler()) { // invalid (Validate): the default, never a panic per call
 		l = slog.Default()
 	}
 	g := &logger{

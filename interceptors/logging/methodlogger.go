@@ -25,8 +25,13 @@ type boundLogger struct {
 // bound, building and caching it on a method's first logged line; nil when
 // the cache is full, or holds the method with another method type (a client
 // may describe one method as two stream types), in which case the caller
-// adds the fields itself.
+// adds the fields itself. A server's calls to methods it does not serve (its
+// UnknownServiceHandler's, named by the client) are never cached, so they
+// cannot crowd out the server's own methods.
 func (g *logger) methodLogger(c *call) *slog.Logger {
+	if c.unknown {
+		return nil
+	}
 	b, ok := g.methods.Load(c.fullMethod)
 	if !ok {
 		if g.methods.Len() >= maxMethods {

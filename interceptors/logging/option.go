@@ -37,12 +37,18 @@ type config struct {
 // skipped, so its field keeps the default.
 func newConfig(l *slog.Logger, opts []Option) *config {
 	c := &config{filter: filter.SkipHealthCheck()}
-	c.errs.Nil(pkg, "", "logger", l)
+	if !c.errs.Nil(pkg, "", "logger", l) && opterr.IsNil(l.Handler()) {
+		// A zero slog.Logger, or slog.New of a typed-nil handler: slog
+		// dereferences the handler on the first line, in the server's
+		// call path.
+		c.errs.Addf(pkg, "", "logger has no handler (a zero slog.Logger or a nil handler)")
+	}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "", what, func() { o.apply(c) })
 	}
 	return c
 }
@@ -84,7 +90,9 @@ func WithPayloads() Option {
 // WithMetadata adds the request metadata (incoming on servers, outgoing on
 // clients) as grpc.request.metadata, with the values of
 // metadata.DefaultRedactKeys and of redactKeys (case-insensitive) replaced by
-// metadata.Redacted. Off by default.
+// metadata.Redacted. Binary (-bin) values are written in base64, as on the
+// wire, and other values made UTF-8 (U+FFFD for bytes that are not). Off by
+// default.
 func WithMetadata(redactKeys ...string) Option {
 	keys := append([]string(nil), redactKeys...)
 	return optionFunc(func(c *config) {
@@ -99,7 +107,9 @@ func WithStartEvent() Option {
 	return optionFunc(func(c *config) { c.start = true })
 }
 
-// Validate reports a nil logger and every invalid option, joined in the
+// Validate reports a nil logger, a logger without a handler (a zero
+// slog.Logger, slog.New of a typed-nil handler; the interceptors would use
+// slog.Default() instead), and every invalid option, joined in the
 // order given and each naming its option ("logging: logger is nil",
 // "logging: WithFilter: matcher is nil"; a nil Option is "logging: option
 // N is nil", N counting from 1), or nil. The interceptor constructors

@@ -10,7 +10,7 @@ import (
 )
 
 // UnaryServerInterceptor logs the unary calls the filter matches with l
-// (slog.Default() when nil). Invalid options are skipped (see Validate). It is
+// (slog.Default() when nil or without a handler). Invalid options are skipped (see Validate). It is
 // safe for concurrent use.
 func UnaryServerInterceptor(l *slog.Logger, opts ...Option) grpc.UnaryServerInterceptor {
 	g := newLogger(l, opts, false)
@@ -40,7 +40,7 @@ func UnaryServerInterceptor(l *slog.Logger, opts ...Option) grpc.UnaryServerInte
 }
 
 // StreamServerInterceptor logs the streams the filter matches with l
-// (slog.Default() when nil), when the handler returns. Invalid options are
+// (slog.Default() when nil or without a handler), when the handler returns. Invalid options are
 // skipped (see Validate). It is safe for concurrent use.
 func StreamServerInterceptor(l *slog.Logger, opts ...Option) grpc.StreamServerInterceptor {
 	g := newLogger(l, opts, false)
@@ -53,11 +53,13 @@ func StreamServerInterceptor(l *slog.Logger, opts ...Option) grpc.StreamServerIn
 			// Nothing of this call can be written; the line is still
 			// offered in case the logger's level changes meanwhile.
 			c := newCall(info.FullMethod, methodType(info.IsClientStream, info.IsServerStream))
+			c.unknown = srv == nil
 			err := handler(srv, ss)
 			g.finished(ctx, &c, err, semconv.Code(err))
 			return err
 		}
 		s := &serverStream{ServerStream: ss, g: g, c: newCall(info.FullMethod, methodType(info.IsClientStream, info.IsServerStream))}
+		s.c.unknown = srv == nil // grpc-go's UnknownServiceHandler: see methodLogger
 		s.ctx.Context = ctx
 		s.c.fields = &s.ctx.f
 		if g.start {

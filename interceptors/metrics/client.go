@@ -21,7 +21,7 @@ func UnaryClientInterceptor(opts ...Option) grpc.UnaryClientInterceptor {
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
 		var c call
-		c.begin(ctx, r, cc, method)
+		c.begin(ctx, r, cc, method, true)
 		if r.msgs != nil {
 			c.request(ctx, req)
 		}
@@ -49,7 +49,7 @@ func StreamClientInterceptor(opts ...Option) grpc.StreamClientInterceptor {
 			return streamer(ctx, desc, cc, method, opts...)
 		}
 		s := &clientStream{}
-		s.c.begin(ctx, r, cc, method)
+		s.c.begin(ctx, r, cc, method, true)
 		cs, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil {
 			s.c.end(ctx, status.Code(err))

@@ -9,6 +9,13 @@
 // name) when the call failed, and server.address/server.port on the client.
 // Health checks are not measured by default.
 //
+// Method names a client chooses cannot grow the number of series: a stream
+// a server dispatches to its grpc.UnknownServiceHandler, and any call to a
+// method beyond the first 1024 cached (per client target and method), is
+// recorded with rpc.method=_OTHER, as semantic conventions v1.43 ask
+// (otelgrpc v0.72 records the name the client sent). Neither path takes a
+// lock or builds an attribute set.
+//
 // With OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup in the environment when the
 // process starts, each call is also recorded, as otelgrpc v0.72 does, on the
 // legacy rpc.server.duration / rpc.client.duration histograms in

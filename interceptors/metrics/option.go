@@ -39,10 +39,11 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{filter: filter.SkipHealthCheck()}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "", what, func() { o.apply(c) })
 	}
 	if c.provider == nil {
 		c.provider = otel.GetMeterProvider()

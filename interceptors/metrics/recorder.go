@@ -17,9 +17,17 @@ import (
 )
 
 // maxCached bounds the methods (times client targets) whose attribute sets
-// are kept. Servers with an UnknownServiceHandler see client-chosen method
-// names; past the bound each call builds its set (and allocates) instead.
+// are kept. Past the bound a method not cached is recorded as
+// rpc.method=_OTHER (semconv.OtherMethod), whose sets are built once per
+// target: nothing allocates and nothing locks. A server's calls to methods
+// it does not serve (its UnknownServiceHandler's, whose names the client
+// chooses) are recorded as _OTHER from the start and never cached, so they
+// cannot crowd out the server's own methods.
 const maxCached = 1024
+
+// maxTargets bounds the client targets whose _OTHER sets are kept; past it
+// they are built per call (a client of that many targets is rare).
+const maxTargets = 64
 
 // recorder records call durations on one histogram, and with
 // WithMessageMetrics message sizes and counts on four more.
@@ -32,7 +40,8 @@ type recorder struct {
 	attrsFn  func(context.Context, string) []attribute.KeyValue
 	isClient bool
 
-	cache cowmap.Map[key, *entry] // readers never lock
+	cache  cowmap.Map[key, *entry]    // readers never lock
+	others cowmap.Map[string, *entry] // rpc.method=_OTHER, per client target
 }
 
 // key identifies an entry: the client's target as given to grpc.NewClient
@@ -80,23 +89,46 @@ func newRecorder(c *config, isClient bool) *recorder {
 	return r
 }
 
-func (r *recorder) entry(cc *grpc.ClientConn, method string) *entry {
+// entry returns the prepared sets of a call to method through cc (nil on
+// servers); known is false for a server's call to a method it does not
+// serve. It takes no lock once the cache is full.
+func (r *recorder) entry(cc *grpc.ClientConn, method string, known bool) *entry {
 	k := key{method: method}
 	if cc != nil {
 		k.target = cc.Target()
 	}
+	if !known {
+		return r.other(cc, k.target)
+	}
 	if e, ok := r.cache.Load(k); ok {
 		return e
 	}
-	return r.cache.Add(k, maxCached, func() *entry { return r.newEntry(cc, method) })
+	if r.cache.Len() >= maxCached {
+		return r.other(cc, k.target)
+	}
+	return r.cache.Add(k, maxCached, func() *entry { return r.newEntry(cc, method, true) })
 }
 
-func (r *recorder) newEntry(cc *grpc.ClientConn, method string) *entry {
+// other returns the _OTHER sets of target (cc's, or "" on servers).
+func (r *recorder) other(cc *grpc.ClientConn, target string) *entry {
+	if e, ok := r.others.Load(target); ok {
+		return e
+	}
+	return r.others.Add(target, maxTargets, func() *entry { return r.newEntry(cc, "", false) })
+}
+
+func (r *recorder) newEntry(cc *grpc.ClientConn, method string, known bool) *entry {
 	var target []attribute.KeyValue
 	if cc != nil {
 		target = semconv.TargetAttrs(cc.CanonicalTarget())
 	}
-	base := append(semconv.CallAttrs(method, target...), r.attrs...)
+	var base []attribute.KeyValue
+	if known {
+		base = semconv.CallAttrs(method, target...)
+	} else {
+		base = semconv.OtherCallAttrs(target...)
+	}
+	base = append(base, r.attrs...)
 	e := &entry{base: base, baseOpts: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(base...))}}
 	for c := range semconv.NumCodes {
 		attrs := append(append([]attribute.KeyValue(nil), base...), statusAttrs(codes.Code(c), r.isClient)...)
@@ -116,6 +148,7 @@ type call struct {
 	r      *recorder
 	cc     *grpc.ClientConn // nil on servers
 	method string
+	known  bool // false for a server's call to a method it does not serve
 	start  time.Time
 	e      *entry                // set by begin with WithMessageMetrics, else by end
 	dyn    []attribute.KeyValue  // WithAttributesFn's, nil without it
@@ -123,14 +156,16 @@ type call struct {
 	msgs   messageCounts
 }
 
-// begin starts measuring a call to method through cc (nil on servers).
-func (c *call) begin(ctx context.Context, r *recorder, cc *grpc.ClientConn, method string) {
-	c.r, c.cc, c.method, c.start = r, cc, method, time.Now()
+// begin starts measuring a call to method through cc (nil on servers);
+// known is false for a server's call to a method it does not serve (the
+// UnknownServiceHandler's).
+func (c *call) begin(ctx context.Context, r *recorder, cc *grpc.ClientConn, method string, known bool) {
+	c.r, c.cc, c.method, c.known, c.start = r, cc, method, known, time.Now()
 	if r.attrsFn != nil {
 		c.dyn = validAttrs(r.attrsFn(ctx, method))
 	}
 	if r.msgs != nil {
-		c.e = r.entry(cc, method)
+		c.e = r.entry(cc, method, known)
 		c.dynOpt = c.e.baseOpts
 		if len(c.dyn) > 0 {
 			attrs := append(append([]attribute.KeyValue(nil), c.e.base...), c.dyn...)
@@ -149,7 +184,7 @@ func (c *call) end(ctx context.Context, code codes.Code) {
 	}
 	elapsed := time.Since(c.start).Seconds()
 	if c.e == nil {
-		c.e = r.entry(c.cc, c.method)
+		c.e = r.entry(c.cc, c.method, c.known)
 	}
 	opts := c.statusOpts(code)
 	if durOn {

@@ -21,7 +21,7 @@ func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 			return handler(ctx, req)
 		}
 		var c call
-		c.begin(ctx, r, nil, info.FullMethod)
+		c.begin(ctx, r, nil, info.FullMethod, true)
 		if r.msgs != nil {
 			c.request(ctx, req)
 		}
@@ -37,7 +37,9 @@ func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 // StreamServerInterceptor records rpc.server.call.duration for every stream
 // the filter matches, from the interceptor's start to the handler's return
 // (and the message metrics with WithMessageMetrics, which wraps the stream).
-// Invalid options are skipped (see Validate). It is safe for concurrent use.
+// A stream grpc-go dispatches to the server's grpc.UnknownServiceHandler
+// (it passes a nil srv) is recorded with rpc.method=_OTHER: its method is
+// whatever the client sent. Invalid options are skipped (see Validate). It is safe for concurrent use.
 func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 	r := newRecorder(newConfig(opts), false)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
@@ -45,15 +47,18 @@ func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 		if !filter.Matches(ctx, r.filter, info.FullMethod, false) {
 			return handler(srv, ss)
 		}
+		// grpc-go passes a nil srv only to its UnknownServiceHandler: the
+		// method is the client's word, recorded as rpc.method=_OTHER.
+		known := srv != nil
 		if r.msgs == nil {
 			var c call
-			c.begin(ctx, r, nil, info.FullMethod)
+			c.begin(ctx, r, nil, info.FullMethod, known)
 			err := handler(srv, ss)
 			c.end(ctx, semconv.Code(err))
 			return err
 		}
 		s := &serverStream{ServerStream: ss}
-		s.c.begin(ctx, r, nil, info.FullMethod)
+		s.c.begin(ctx, r, nil, info.FullMethod, known)
 		err := handler(srv, s)
 		s.c.end(ctx, semconv.Code(err))
 		return err

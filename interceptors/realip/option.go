@@ -50,10 +50,11 @@ func newConfig(trusted []netip.Prefix, opts []Option) *config {
 		c.trusted = append(c.trusted, normalizePrefix(p))
 	}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "", what, func() { o.apply(c) })
 	}
 	return c
 }

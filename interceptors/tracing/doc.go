@@ -30,6 +30,12 @@
 // OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup in the environment when the process
 // starts, spans also carry otelgrpc's legacy rpc.system and rpc.service.
 //
+// Method names a client chooses are bounded, as semantic conventions v1.43
+// ask (otelgrpc v0.72 does not): a stream a server dispatches to its
+// grpc.UnknownServiceHandler, and any call to a method beyond the first 1024
+// seen on one endpoint, gets a span named "grpc" with rpc.method=_OTHER and
+// the method as rpc.method_original. Neither path takes a lock.
+//
 // OpenTracing spans follow grpc-opentracing's otgrpc: operation name the full
 // method, tags component=gRPC, span.kind, response_code, response_class, and
 // error=true on a client for any error and on a server for the server's

@@ -27,7 +27,7 @@ func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 		if c.include != nil && !c.include(ctx, method, req, nil) {
 			return handler(ctx, req)
 		}
-		ctx, s := c.startServer(ctx, method, parent)
+		ctx, s := c.startServer(ctx, method, true, parent)
 		if c.messageEvents && s.otel != nil {
 			messageEvent(s.otel, attrMessageReceived, 1, req)
 		}
@@ -48,7 +48,13 @@ func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 // filter accepts one server span, linked to its remote parent as
 // UnaryServerInterceptor does. The handler's stream returns a context holding
 // the span from Context(). The span ends exactly once, when the handler
-// returns. The interceptor is safe for concurrent use.
+// returns. A stream grpc-go dispatches to the server's
+// grpc.UnknownServiceHandler (it passes a nil srv) names a method the
+// server does not serve, chosen by the client: its OpenTelemetry span is
+// named "grpc" with rpc.method=_OTHER and the method as
+// rpc.method_original, as semantic conventions v1.43 ask, so client-chosen
+// names neither fill the per-method cache nor name spans. The interceptor
+// is safe for concurrent use.
 func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 	c := newConfig(opts)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
@@ -61,7 +67,9 @@ func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 		if c.include != nil && !c.include(ctx, method, nil, nil) {
 			return handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
 		}
-		ctx, s := c.startServer(ctx, method, parent)
+		// grpc-go passes a nil srv only to its UnknownServiceHandler: the
+		// method is the client's word, recorded as rpc.method=_OTHER.
+		ctx, s := c.startServer(ctx, method, srv != nil, parent)
 		err := handler(srv, &serverStream{ServerStream: ss, ctx: ctx, span: s.otel, events: c.messageEvents})
 		c.end(ctx, s, false, method, nil, nil, err)
 		return err

@@ -50,14 +50,18 @@ func (c *config) startClient(ctx context.Context, fullMethod string, cc *grpc.Cl
 		// parsed on a miss.
 		k.name = cc.Target()
 	}
-	st := c.starts.get(trace.SpanKindClient, k, cc, fullMethod)
+	st := c.starts.get(trace.SpanKindClient, k, cc, fullMethod, true)
 	ctx, s := c.otelTracer().Start(ctx, st.name, st.opts...)
+	if st.other && s.IsRecording() {
+		s.SetAttributes(semconv.OriginalAttr(fullMethod))
+	}
 	return c.injectOTel(ctx), span{otel: s}
 }
 
 // startServer starts the server span of a call whose remote parent has been
-// extracted into ctx already (extractServer).
-func (c *config) startServer(ctx context.Context, fullMethod string, parent opentracing.SpanContext) (context.Context, span) {
+// extracted into ctx already (extractServer). known is false for a call to
+// a method the server does not serve (see startCache.get).
+func (c *config) startServer(ctx context.Context, fullMethod string, known bool, parent opentracing.SpanContext) (context.Context, span) {
 	public := c.public != nil && c.public(ctx, fullMethod)
 	if c.ot != nil {
 		if public {
@@ -73,12 +77,15 @@ func (c *config) startServer(ctx context.Context, fullMethod string, parent open
 	if p, ok := peer.FromContext(ctx); ok {
 		k = localEndpoint(p.LocalAddr)
 	}
-	st := c.starts.get(trace.SpanKindServer, k, nil, fullMethod)
+	st := c.starts.get(trace.SpanKindServer, k, nil, fullMethod, known)
 	opts := st.opts
 	if public {
 		opts = st.publicStart(ctx)
 	}
 	ctx, s := c.otelTracer().Start(ctx, st.name, opts...)
+	if st.other && s.IsRecording() {
+		s.SetAttributes(semconv.OriginalAttr(fullMethod))
+	}
 	if a, ok := realip.FromContext(ctx); ok && s.IsRecording() {
 		s.SetAttributes(semconv.ClientAddressKey.String(a.String()))
 	}
@@ -128,11 +135,16 @@ func (c *config) end(ctx context.Context, s span, client bool, fullMethod string
 		return
 	}
 	if semconv.Failed(code, client) {
-		s.otel.SetStatus(otelcodes.Error, semconv.Status(err).Message())
+		// The message may be the peer's word (a server's, on a client).
+		s.otel.SetStatus(otelcodes.Error, semconv.ValidUTF8(semconv.Status(err).Message()))
 	}
 	s.otel.SetAttributes(semconv.StatusAttrs(code)...)
 	if c.otelDecorate != nil {
+		// The span ends even if the user's decorator panics (the panic
+		// goes on, to a recovery outside).
+		defer s.otel.End()
 		c.otelDecorate(ctx, s.otel, fullMethod, req, resp, err)
+		return
 	}
 	s.otel.End()
 }
@@ -147,7 +159,9 @@ func (c *config) endOT(ctx context.Context, s opentracing.Span, client bool, cod
 		s.LogFields(otlog.String(logEvent, logEventError), otlog.String(logMessage, err.Error()))
 	}
 	if c.otDecorate != nil {
+		defer s.Finish() // also when the user's decorator panics
 		c.otDecorate(ctx, s, fullMethod, req, resp, err)
+		return
 	}
 	s.Finish()
 }

@@ -31,10 +31,11 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{validator: protovalidate.GlobalValidator}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "", what, func() { o.apply(c) })
 	}
 	return c
 }

@@ -21,6 +21,13 @@ type ServerLayer struct {
 	// call reaches the layer, with the context the outer layers pass on, and
 	// must not allocate.
 	Active func(ctx context.Context, fullMethod string) bool
+	// ActiveOnUnknown makes the layer act on every stream grpc-go hands to
+	// the server's UnknownServiceHandler (it passes a nil srv), whatever
+	// Active says: such a stream names a method the server does not serve,
+	// chosen by the client, so it must not borrow an exemption meant for a
+	// service the server serves ("/grpc.health.v1.Health/Check" on a server
+	// without health, say).
+	ActiveOnUnknown bool
 }
 
 func (l *ServerLayer) on(ctx context.Context, fullMethod string) bool {
@@ -110,7 +117,7 @@ func streamServerFrom(layers []ServerLayer, rec Recover, srv any, ss grpc.Server
 	}
 	ctx := ss.Context()
 	for i := range layers {
-		if !layers[i].on(ctx, info.FullMethod) {
+		if !(srv == nil && layers[i].ActiveOnUnknown) && !layers[i].on(ctx, info.FullMethod) {
 			continue
 		}
 		rest := layers[i+1:]

@@ -1,11 +1,16 @@
 // Package cowmap is a copy-on-write map for what every call reads and few
 // calls add: the tracing and metrics interceptors' per-method caches. A read
 // is one atomic load and a map lookup, without a lock and without
-// allocating; an addition copies the map under a mutex.
+// allocating; an addition copies the map under a mutex. Once the map holds
+// its limit, Add answers without the mutex too, so a full cache facing a
+// stream of new keys (client-chosen method names) is never contended.
 //
 //	var starts cowmap.Map[string, *spanStart]
 //	s, ok := starts.Load(method)
 //	if !ok {
+//		if starts.Len() >= 1024 {
+//			return shared // a bounded fallback, such as "_OTHER"
+//		}
 //		s = starts.Add(method, 1024, func() *spanStart { return build(method) })
 //	}
 //
@@ -40,8 +45,17 @@ func (c *Map[K, V]) Load(k K) (V, bool) {
 // call of Add, and never when k is already present. When the map already
 // holds limit entries the built value is returned without being stored, so
 // the map never grows past limit: the caller keeps working, only without
-// the cache.
+// the cache. A full map is detected before the mutex is taken: Add on a
+// full map costs build and one atomic load, and never waits.
 func (c *Map[K, V]) Add(k K, limit int, build func() V) V {
+	if old := c.m.Load(); old != nil {
+		if cur, ok := (*old)[k]; ok {
+			return cur
+		}
+		if len(*old) >= limit {
+			return build()
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.m.Load()

@@ -76,6 +76,20 @@ func (l *List) Nil(pkg, option, what string, v any) bool {
 	return true
 }
 
+// Apply runs apply, which applies the option described by what ("option
+// 2") to pkg's option (option may be empty), recording a panic as an error
+// instead: a type that embeds a nil Option (struct{ x.Option }{}) satisfies
+// a sealed option interface and panics when applied, and no option may make
+// a builder panic.
+func (l *List) Apply(pkg, option, what string, apply func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			l.Addf(pkg, option, "%s cannot be applied (a type embedding a nil option?): %v", what, p)
+		}
+	}()
+	apply()
+}
+
 // Len reports how many errors were recorded.
 func (l *List) Len() int { return len(l.errs) }
 

@@ -3,6 +3,7 @@ package semconv
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -24,7 +25,33 @@ const (
 	ServerPortKey            = otelsemconv.ServerPortKey            // "server.port"
 	ErrorTypeKey             = otelsemconv.ErrorTypeKey             // "error.type": the code name of a failed call
 	ClientAddressKey         = otelsemconv.ClientAddressKey         // "client.address": the caller (realip), servers only
+	RPCMethodOriginalKey     = otelsemconv.RPCMethodOriginalKey     // "rpc.method_original": the method behind rpc.method=_OTHER (spans only)
 )
+
+// OtherMethod is the rpc.method of a call whose method is not recognised:
+// a server's call dispatched to its grpc.UnknownServiceHandler (the method
+// is whatever the client sent), or any call once the interceptor's
+// per-method cache is full. Semantic conventions v1.43 require it, so that
+// client-chosen names cannot grow metric cardinality without bound; spans
+// then carry the method as rpc.method_original (OriginalAttr) and are
+// named OtherSpanName.
+const OtherMethod = "_OTHER"
+
+// OtherSpanName is the span name of a call whose rpc.method is OtherMethod:
+// the rpc.system.name, as semantic conventions v1.43 say.
+const OtherSpanName = "grpc"
+
+// OtherCallAttrs is CallAttrs for a call whose method is not recognised:
+// rpc.method=_OTHER (see OtherMethod).
+func OtherCallAttrs(extra ...attribute.KeyValue) []attribute.KeyValue {
+	return CallAttrs("/"+OtherMethod, extra...)
+}
+
+// OriginalAttr returns the rpc.method_original attribute of a call to
+// fullMethod recorded as OtherMethod: the method without its leading slash.
+func OriginalAttr(fullMethod string) attribute.KeyValue {
+	return RPCMethodOriginalKey.String(SpanName(fullMethod)) // SpanName makes it UTF-8
+}
 
 // RPCSystemGRPC is the rpc.system.name attribute of every gRPC call.
 var RPCSystemGRPC = otelsemconv.RPCSystemNameGRPC
@@ -136,14 +163,27 @@ func Failed(c codes.Code, client bool) bool {
 
 // SpanName returns the span name of a call to fullMethod
 // ("/pkg.Service/Method"): the method without its leading slash
-// ("pkg.Service/Method"), or fullMethod as it is when malformed.
+// ("pkg.Service/Method"), or fullMethod as it is when malformed. Bytes that
+// are not UTF-8 are replaced (see ValidUTF8).
 func SpanName(fullMethod string) string {
-	return strings.TrimPrefix(fullMethod, "/")
+	return ValidUTF8(strings.TrimPrefix(fullMethod, "/"))
+}
+
+// ValidUTF8 returns s, with each run of bytes that are not UTF-8 replaced by
+// U+FFFD. A method name or status message is the peer's word, and HTTP/2
+// carries any byte from 0x80 up; OTLP encodes strings as protobuf strings,
+// which must be UTF-8, so one bad string would fail the export of its whole
+// batch. It allocates only for such a string.
+func ValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // CallAttrs returns the attributes that describe a call to fullMethod,
 // followed by extra (typically TargetAttrs): rpc.method, the method without
-// its leading slash, and rpc.system.name=grpc. As otelgrpc does, a malformed
+// its leading slash (made UTF-8, see ValidUTF8), and rpc.system.name=grpc. As otelgrpc does, a malformed
 // fullMethod (no leading slash) gets no rpc.method. Under rpc/dup (Dup) the
 // legacy rpc.system=grpc and rpc.service come first, as otelgrpc's
 // ParseFullMethodOld gives them: rpc.system for any fullMethod with a
@@ -151,6 +191,7 @@ func SpanName(fullMethod string) string {
 // is a new slice with no spare capacity.
 func CallAttrs(fullMethod string, extra ...attribute.KeyValue) []attribute.KeyValue {
 	name, ok := strings.CutPrefix(fullMethod, "/")
+	name = ValidUTF8(name)
 	var legacy []attribute.KeyValue
 	if ok && dup {
 		legacy = []attribute.KeyValue{LegacyRPCSystemGRPC}
