@@ -18,6 +18,11 @@ func DefaultRedactKeys() []string {
 // Redact returns a copy of md for logging in which every value of the default
 // keys (DefaultRedactKeys) and of keys is replaced by Redacted. Keys match
 // case-insensitively. md itself is never modified; a nil md gives nil.
+//
+// Log the result as map[string][]string(Redact(md)): grpc-go's
+// metadata.MD.String hides every value (and the keys other than a few of
+// grpc's), so a handler that prints values with fmt (slog's text handler)
+// shows nothing useful; JSON handlers print the map either way.
 func Redact(md metadata.MD, keys ...string) metadata.MD {
 	if md == nil {
 		return nil

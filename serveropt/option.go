@@ -310,9 +310,11 @@ func WithMaxConcurrentStreams(n uint32) Option {
 // Serve's drain sets every status to NOT_SERVING. A status set explicitly on
 // h is never overwritten.
 //
-// The health check path costs no allocation beyond bare grpc-go: grpckit's
-// observers skip health checks by default, and NewServer registers Check so
-// that grpc-go's interceptor chain (grpckit's and any raw interceptor of
+// The health check path costs no allocation beyond bare grpc-go, but for
+// one: grpc-go allocates a tap.Info per call on a server with a tap handle
+// (WithStrictCodecs, a WithDeadline cap or default). grpckit's observers
+// skip health checks by default, and NewServer registers Check so that
+// grpc-go's interceptor chain (grpckit's and any raw interceptor of
 // WithServerOptions) runs without the per-call allocations of the generated
 // handler. Nothing is skipped: a user interceptor always sees the call.
 //

@@ -196,7 +196,9 @@ func (g *logger) ctxAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 // binary (-bin) value is written in base64 as on the wire (a log handler
 // would mangle its bytes), any other is made UTF-8 (ValidUTF8: a client
 // other than grpc-go can send any byte from 0x80 up). Redacted values stay.
-func printable(md grpcmd.MD) grpcmd.MD {
+// It returns a plain map: grpc-go's metadata.MD has a String method that
+// hides every value, which is what a text handler would print.
+func printable(md grpcmd.MD) map[string][]string {
 	for k, vs := range md {
 		bin := strings.HasSuffix(k, "-bin")
 		for i, v := range vs {
