@@ -2,7 +2,8 @@
 // grpc-go's authz package, also used by xDS RBAC) as server interceptors.
 // A denied call fails with codes.PermissionDenied. Health checks
 // (grpc.health.v1.Health) are not checked unless WithFilter says otherwise,
-// because probes carry no credentials.
+// because probes carry no credentials; calls grpc-go hands to an
+// UnknownServiceHandler are checked whatever their method name.
 //
 //	p, err := policy.New(`{
 //	  "name": "orders",

@@ -206,9 +206,12 @@ func (p *Policy) reload() {
 // errDenied is what a refused client sees, as authz words it.
 var errDenied = status.Error(codes.PermissionDenied, "authz: unauthorized RPC request rejected")
 
-// check returns nil when the call may proceed.
-func (p *Policy) check(ctx context.Context, fullMethod string) error {
-	if !filter.Matches(ctx, p.filter, fullMethod, false) {
+// check returns nil when the call may proceed. A call grpc-go hands to the
+// server's UnknownServiceHandler (unknown) is always checked: its method name
+// is the client's choice, so it never borrows the filter's exemptions
+// ("/grpc.health.v1.Health/Check" on a server without health, say).
+func (p *Policy) check(ctx context.Context, fullMethod string, unknown bool) error {
+	if !unknown && !filter.Matches(ctx, p.filter, fullMethod, false) {
 		return nil
 	}
 	_, err := p.current().UnaryInterceptor(ctx, nil, nil, allow)
@@ -223,7 +226,7 @@ func allow(context.Context, any) (any, error) { return nil, nil }
 // UnaryServerInterceptor enforces the policy on unary calls.
 func (p *Policy) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if err := p.check(ctx, info.FullMethod); err != nil {
+		if err := p.check(ctx, info.FullMethod, false); err != nil {
 			return nil, err
 		}
 		return handler(ctx, req)
@@ -231,10 +234,11 @@ func (p *Policy) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 }
 
 // StreamServerInterceptor enforces the policy on streaming calls, before the
-// handler runs.
+// handler runs. Streams grpc-go hands to an UnknownServiceHandler (it passes
+// a nil srv) are checked whatever the filter says.
 func (p *Policy) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		if err := p.check(ss.Context(), info.FullMethod); err != nil {
+		if err := p.check(ss.Context(), info.FullMethod, srv == nil); err != nil {
 			return err
 		}
 		return handler(srv, ss)
