@@ -81,10 +81,11 @@ func WithPreference(names ...string) AdaptiveOption {
 func NewAdaptive(opts ...AdaptiveOption) (*Adaptive, error) {
 	c := adaptiveConfig{minSize: DefaultMinSize, prefs: []string{Zstd, Snappy, Gzip}}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "NewAdaptive", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "NewAdaptive", what, o) {
 			continue
 		}
-		o.apply(&c)
+		c.errs.Apply(pkg, "NewAdaptive", what, func() { o.apply(&c) })
 	}
 	if c.minSize < 0 {
 		c.errs.Addf(pkg, "WithMinSize", "%d is negative", c.minSize)

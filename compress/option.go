@@ -75,10 +75,11 @@ func WithWindowSize(n int) Option {
 func newConfig(ctor string, level int, opts []Option) config {
 	c := config{level: level, maxRecv: DefaultMaxRecvMsgSize, window: DefaultWindowSize}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, ctor, "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, ctor, what, o) {
 			continue
 		}
-		o.apply(&c)
+		c.errs.Apply(pkg, ctor, what, func() { o.apply(&c) })
 	}
 	return c
 }

@@ -151,10 +151,11 @@ func NewClient(target string, opts ...Option) (*grpc.ClientConn, error) {
 func apply(opts []Option) (*config, error) {
 	c := &config{}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "New", fmt.Sprintf("option %d", i+1), o) {
+		what := fmt.Sprintf("option %d", i+1)
+		if c.errs.Nil(pkg, "New", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "New", what, func() { o.apply(c) })
 	}
 	if err := c.validate(); err != nil {
 		return nil, err

@@ -77,10 +77,11 @@ func WithGate(g *Gate) Option {
 func newConfig(opts []Option) (*config, error) {
 	c := &config{mode: DefaultSocketMode, gid: -1}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "Listen", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "Listen", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "Listen", what, func() { o.apply(c) })
 	}
 	if err := c.validate(); err != nil {
 		return nil, err

@@ -100,10 +100,11 @@ func NewReloader(certFile, keyFile, caFile string, opts ...Option) (*Reloader, e
 	c := reloaderConfig{interval: DefaultInterval, log: slog.Default()}
 	var errs opterr.List
 	for i, o := range opts {
-		if errs.Nil("security", "", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if errs.Nil("security", "", what, o) {
 			continue
 		}
-		o.apply(&c)
+		errs.Apply("security", "", what, func() { o.apply(&c) })
 	}
 	if c.interval <= 0 {
 		errs.Addf("security", "WithInterval", "interval %v is not positive", c.interval)

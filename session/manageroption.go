@@ -143,10 +143,11 @@ func newManagerConfig(opts []ManagerOption) (*managerConfig, error) {
 		groupWait: DefaultGroupWait,
 	}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "NewManager", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "NewManager", what, o) {
 			continue
 		}
-		o.applyManager(c)
+		c.errs.Apply(pkg, "NewManager", what, func() { o.applyManager(c) })
 	}
 	if err := c.errs.Err(); err != nil {
 		return nil, err

@@ -85,10 +85,11 @@ func WithHealthServer(h *health.Server) Option {
 func newSessionConfig(opts []Option) (*sessionConfig, error) {
 	c := &sessionConfig{serverOpts: []grpc.ServerOption{grpc.KeepaliveParams(keepaliveParams)}}
 	for i, o := range opts {
-		if c.errs.Nil(pkg, "NewSession", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if c.errs.Nil(pkg, "NewSession", what, o) {
 			continue
 		}
-		o.apply(c)
+		c.errs.Apply(pkg, "NewSession", what, func() { o.apply(c) })
 	}
 	if err := c.errs.Err(); err != nil {
 		return nil, err

@@ -110,10 +110,11 @@ func newPolicy(opts []Option) (*Policy, error) {
 	c := config{filter: filter.SkipHealthCheck(), log: slog.Default()}
 	var errs opterr.List
 	for i, o := range opts {
-		if errs.Nil("policy", "", "option "+strconv.Itoa(i+1), o) {
+		what := "option " + strconv.Itoa(i+1)
+		if errs.Nil("policy", "", what, o) {
 			continue
 		}
-		o.apply(&c)
+		errs.Apply("policy", "", what, func() { o.apply(&c) })
 	}
 	errs.Nil("policy", "WithFilter", "matcher", c.filter)
 	errs.Nil("policy", "WithLogger", "logger", c.log)
