@@ -138,10 +138,12 @@ func (c *config) build() []grpc.ServerOption {
 		rec = c.recoverPanic
 	}
 	if len(layers) > 0 || rec != nil {
-		sopts = append(sopts,
-			grpc.ChainUnaryInterceptor(chain.UnaryServer(layers, rec)),
-			grpc.ChainStreamInterceptor(chain.StreamServer(layers, rec)))
+		sopts = append(sopts, grpc.ChainUnaryInterceptor(chain.UnaryServer(layers, rec)))
 	}
+	// The stream chain is always there: with no layer it only answers
+	// Unimplemented where a raw grpc.UnknownServiceHandler(nil) would make
+	// grpc-go call a nil handler and end the process.
+	sopts = append(sopts, grpc.ChainStreamInterceptor(chain.StreamServer(layers, rec)))
 	if c.kp != nil {
 		sopts = append(sopts, grpc.KeepaliveParams(*c.kp), grpc.KeepaliveEnforcementPolicy(*c.kep))
 	}

@@ -381,9 +381,11 @@ func WithStreamInterceptors(i ...grpc.StreamServerInterceptor) Option {
 // and the same for metrics; use one or the other. A grpc.UnaryInterceptor or
 // grpc.StreamInterceptor given here runs before grpckit's chain (grpc-go puts
 // it first), so outside auth, rate limiting and WithRecovery: a panic in it
-// ends the process. A nil interceptor inside grpc.ChainUnaryInterceptor, or
-// grpc.UnknownServiceHandler(nil), is not seen until a call reaches it,
-// which then panics (an Internal error with WithRecovery).
+// ends the process. A nil interceptor inside grpc.ChainUnaryInterceptor is
+// not seen until a call reaches it, which then panics (an Internal error
+// with WithRecovery). With grpc.UnknownServiceHandler(nil), calls to
+// methods the server does not serve get Unimplemented, as without one
+// (grpc-go alone would call the nil handler and end the process).
 //
 // With a grpc.UnknownServiceHandler, grpc-go hands it every call to a
 // method the server does not serve, named by the client: grpckit's default

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // ServerLayer is one server interceptor with a test telling whether it acts
@@ -125,6 +127,11 @@ func streamServerFrom(layers []ServerLayer, rec Recover, srv any, ss grpc.Server
 			return streamServerFrom(rest, rec, srv, ss, info, handler)
 		}
 		return layers[i].Stream(srv, ss, info, next)
+	}
+	if handler == nil {
+		// grpc.UnknownServiceHandler(nil): grpc-go would call the nil
+		// handler and end the process. Answer as a server without one does.
+		return status.Errorf(codes.Unimplemented, "unknown method %s", info.FullMethod)
 	}
 	return handler(srv, ss)
 }
