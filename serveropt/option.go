@@ -373,8 +373,10 @@ func WithStreamInterceptors(i ...grpc.StreamServerInterceptor) Option {
 // grpc.ChainUnaryInterceptor run after grpckit's chain, on every call.
 //
 // Raw options win where grpc-go lets the last option win: a grpc.Creds here
-// replaces the credentials of WithTLS or WithMutualTLS, and the keepalive and
-// size options replace this package's.
+// replaces the credentials of WithTLS or WithMutualTLS (grpc.Creds(nil)
+// too, which grpc-go reads as plain text: grpc options cannot be inspected,
+// so that is not detected), and the keepalive and size options replace this
+// package's.
 //
 // Not detected, so left to the reader: grpckit tracing (WithTracing) next to
 // an otelgrpc stats handler given here gives every call two server spans,
