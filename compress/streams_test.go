@@ -118,7 +118,11 @@ func TestConcurrentStreamsMemory(t *testing.T) {
 	t.Logf("after closing: uncompressed %+d KiB, zstd %+d KiB", plainClosed.inuse>>10, zstdClosed.inuse>>10)
 
 	const slack = 8 << 20
-	if zstd.inuse > plain.inuse+slack {
+	// Streams cannot hold less than nothing: a negative figure is memory
+	// left by earlier tests (another -count iteration's parallel tests
+	// ending) released during the phase, which would otherwise be taken
+	// off the slack (seen: -13 MiB, failing with zstd holding 1 MiB).
+	if zstd.inuse > max(plain.inuse, 0)+slack {
 		t.Errorf("%d open zstd streams hold %d bytes, uncompressed ones %d; want at most %d more", n, zstd.inuse, plain.inuse, slack)
 	}
 	if zstd.goroutines > plain.goroutines+2 {

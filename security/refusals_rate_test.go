@@ -42,29 +42,55 @@ func TestLogRefusalsRate(t *testing.T) {
 			t.Fatalf("waiting for the server to close a refused connection: %v", err)
 		}
 	}
+	// Each refusal is made after the previous one was logged or counted,
+	// so which ones were logged is known: a line appears or not. A flood
+	// that lasts more than a second (a loaded machine) spans windows; each
+	// line then counts the refusals left out since the line before it.
+	lineCount := func() int { return strings.Count(logs.String(), "TLS handshake refused") }
 	const flood = 60
+	var logged []bool // per refusal: whether it wrote a line
 	start := time.Now()
 	for range flood {
+		before := lineCount()
 		refuse()
+		logged = append(logged, lineCount() > before)
 	}
 	elapsed := time.Since(start)
-	lines := strings.Count(logs.String(), "TLS handshake refused")
+	lines := lineCount()
 	if max := security.RefusalsLoggedPerSecond * (int(elapsed/time.Second) + 2); lines > max || lines == 0 {
 		t.Errorf("%d refusals in %v logged %d lines, want 1 to %d", flood, elapsed, lines, max)
 	}
 
 	time.Sleep(1100 * time.Millisecond) // a new window
+	before := lineCount()
 	refuse()
+	if lineCount() == before {
+		t.Fatalf("the refusal after the flood, in a new window, was not logged:\n%s", logs.String())
+	}
+	logged = append(logged, true)
+
 	all := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	last := all[len(all)-1]
-	suppressed := 0
-	if m := regexp.MustCompile(` suppressed=(\d+)`).FindStringSubmatch(last); m != nil {
-		suppressed, _ = strconv.Atoi(m[1])
+	if len(all) != lines+1 {
+		t.Fatalf("log has %d lines, want %d:\n%s", len(all), lines+1, logs.String())
 	}
-	if got := len(all) + suppressed; got != flood+1 {
-		t.Errorf("%d lines + %d suppressed (last line %q) = %d, want every one of %d refusals", len(all), suppressed, last, got, flood+1)
+	suppressedRE := regexp.MustCompile(` suppressed=(\d+)`)
+	total, line, left := 0, 0, 0 // left: refusals not logged since the last line
+	for _, ok := range logged {
+		if !ok {
+			left++
+			continue
+		}
+		suppressed := 0
+		if m := suppressedRE.FindStringSubmatch(all[line]); m != nil {
+			suppressed, _ = strconv.Atoi(m[1])
+		}
+		if suppressed != left {
+			t.Errorf("line %d says suppressed=%d, want the %d refusals left out before it: %q", line, suppressed, left, all[line])
+		}
+		total += 1 + suppressed
+		line, left = line+1, 0
 	}
-	if lines < flood && suppressed == 0 {
-		t.Errorf("the line after the flood does not count the %d refusals left out: %q", flood-lines, last)
+	if total != flood+1 {
+		t.Errorf("%d lines and their suppressed counts account for %d refusals, want every one of %d", len(all), total, flood+1)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
@@ -205,6 +206,16 @@ func newStackTraced(t *testing.T, topts []tracing.Option, sopts []serveropt.Opti
 		t.Fatal(err)
 	}
 	cc := s.Dial(t, do...)
+	// Connect before the test's calls: under load, connecting alone can
+	// outlast the 100 ms deadlines the tests give their first stream.
+	cc.Connect()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for state := cc.GetState(); state != connectivity.Ready; state = cc.GetState() {
+		if !cc.WaitForStateChange(ctx, state) {
+			t.Fatalf("connection still %v after 10s", state)
+		}
+	}
 	st.c = testpb.NewTestServiceClient(cc)
 	st.hc = healthpb.NewHealthClient(cc)
 	st.uc = validatepb.NewUserServiceClient(cc)
@@ -218,8 +229,12 @@ var levels = map[string]slog.Level{"DEBUG": slog.LevelDebug, "INFO": slog.LevelI
 func (st *stack) check(t *testing.T, name string, clientCode, serverCode codes.Code) {
 	t.Helper()
 
-	ok := func(sd *side) bool { return len(sd.spans.Ended()) >= 1 && len(finished(t, sd.logs)) >= 1 }
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && !(ok(st.client) && ok(st.server)); {
+	// Each observer ends on its own (a context's end reaches each layer
+	// through its own AfterFunc goroutine): wait for all three.
+	ok := func(sd *side, metric string) bool {
+		return len(sd.spans.Ended()) >= 1 && len(finished(t, sd.logs)) >= 1 && len(sd.durations(t, metric)) >= 1
+	}
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && !(ok(st.client, "rpc.client.call.duration") && ok(st.server, "rpc.server.call.duration")); {
 		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond)

@@ -154,6 +154,7 @@ func TestOTelDeadlineExceeded(t *testing.T) {
 	t.Parallel()
 	env := newOTel(t)
 	s := both(env.options()...).start(t)
+	connect(t, s.Conn)
 	ctx, cancel := context.WithTimeout(testContext(t), 50*time.Millisecond)
 	defer cancel()
 	_, err := s.Client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte(testsrv.SleepBody)}})

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 
 	"github.com/grpckit/grpckit/interceptors/tracing"
 	"github.com/grpckit/grpckit/internal/testsrv"
@@ -24,6 +25,20 @@ func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// connect makes cc connect and waits until it is ready, with no call (so no
+// span): under load, connecting alone can outlast the short deadline a test
+// gives the call it means to expire, which then never reaches the server.
+func connect(t testing.TB, cc *grpc.ClientConn) {
+	t.Helper()
+	ctx := testContext(t)
+	cc.Connect()
+	for state := cc.GetState(); state != connectivity.Ready; state = cc.GetState() {
+		if !cc.WaitForStateChange(ctx, state) {
+			t.Fatalf("connection still %v after %v", state, testTimeout)
+		}
+	}
 }
 
 // otelEnv is a real SDK tracer provider recording ended spans, wrapped so

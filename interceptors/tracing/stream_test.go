@@ -266,6 +266,7 @@ func TestOTelStreamDeadline(t *testing.T) {
 	t.Parallel()
 	env := newOTel(t)
 	s := both(env.options()...).start(t)
+	connect(t, s.Conn)
 	ctx, cancel := context.WithTimeout(testContext(t), 200*time.Millisecond)
 	defer cancel()
 	if _, err := s.Client.FullDuplexCall(ctx); err != nil {

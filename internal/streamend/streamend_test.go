@@ -247,20 +247,29 @@ func TestContextDone(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
-		ctx  func(parent context.Context) (context.Context, context.CancelFunc)
+		ctx  func(parent context.Context, try int) (context.Context, context.CancelFunc)
 		want error
 	}{
-		{"cancelled", func(p context.Context) (context.Context, context.CancelFunc) { return context.WithCancel(p) }, context.Canceled},
-		{"deadline", func(p context.Context) (context.Context, context.CancelFunc) {
-			return context.WithTimeout(p, 50*time.Millisecond)
+		{"cancelled", func(p context.Context, _ int) (context.Context, context.CancelFunc) { return context.WithCancel(p) }, context.Canceled},
+		{"deadline", func(p context.Context, try int) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(p, (50*time.Millisecond)<<try)
 		}, context.DeadlineExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c, ends := start(t)
-			ctx, cancel := tc.ctx(testContext(t))
-			defer cancel()
+			parent := testContext(t)
+			ctx, cancel := tc.ctx(parent, 0)
+			defer func() { cancel() }()
 			st, err := c.FullDuplexCall(ctx)
+			// Under load the deadline can pass while the first stream
+			// waits for the connection, before there is a stream to end
+			// (no EndStream then): try again with a longer one.
+			for try := 1; status.Code(err) == codes.DeadlineExceeded && try < 5; try++ {
+				cancel()
+				ctx, cancel = tc.ctx(parent, try)
+				st, err = c.FullDuplexCall(ctx)
+			}
 			if err != nil {
 				t.Fatalf("FullDuplexCall: %v", err)
 			}
