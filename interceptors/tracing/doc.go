@@ -39,7 +39,10 @@
 // OpenTracing spans follow grpc-opentracing's otgrpc: operation name the full
 // method, tags component=gRPC, span.kind, response_code, response_class, and
 // error=true on a client for any error and on a server for the server's
-// faults; a failed call also logs event=error with the message.
+// faults; a failed call also logs event=error with the message. Except that
+// a stream a server dispatches to its grpc.UnknownServiceHandler gets
+// operation name "grpc" and the method as tag rpc.method_original, as the
+// OpenTelemetry span does (otgrpc names it after whatever the client sent).
 // WithSpanInclusion and WithOpenTracingSpanDecorator are otgrpc's
 // IncludingSpans and SpanDecorator; WithOTelSpanDecorator is the latter for
 // OpenTelemetry spans.

@@ -53,7 +53,8 @@ func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 // server does not serve, chosen by the client: its OpenTelemetry span is
 // named "grpc" with rpc.method=_OTHER and the method as
 // rpc.method_original, as semantic conventions v1.43 ask, so client-chosen
-// names neither fill the per-method cache nor name spans. The interceptor
+// names neither fill the per-method cache nor name spans (an OpenTracing
+// span likewise: operation "grpc", tag rpc.method_original). The interceptor
 // is safe for concurrent use.
 func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 	c := newConfig(opts)

@@ -67,7 +67,14 @@ func (c *config) startServer(ctx context.Context, fullMethod string, known bool,
 		if public {
 			parent = nil
 		}
-		s := c.ot.StartSpan(fullMethod, ext.RPCServerOption(parent), tagComponent, c.otTags)
+		name := fullMethod
+		if !known { // the client's word (UnknownServiceHandler): as for OpenTelemetry
+			name = semconv.OtherSpanName
+		}
+		s := c.ot.StartSpan(name, ext.RPCServerOption(parent), tagComponent, c.otTags)
+		if !known {
+			s.SetTag(string(semconv.RPCMethodOriginalKey), semconv.SpanName(fullMethod)) // UTF-8, as the OTel attribute
+		}
 		if a, ok := realip.FromContext(ctx); ok {
 			s.SetTag(string(semconv.ClientAddressKey), a.String())
 		}
