@@ -28,13 +28,22 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const denyAll = `{"name": "p", "deny_rules": [{"name": "all"}], "allow_rules": [{"name": "none", "request": {"paths": ["/nothing/Here"]}}]}`
 
 // serve runs a server with p on 127.0.0.1 (grpc-go's RBAC engine needs IP
-// addresses: over bufconn every call fails with Internal).
+// addresses: over bufconn every call fails with Internal), serving the test
+// service and health.
 func serve(t *testing.T, p *policy.Policy) *grpc.ClientConn {
 	t.Helper()
-	srv := grpc.NewServer(grpc.ChainUnaryInterceptor(p.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(p.StreamServerInterceptor()))
-	testpb.RegisterTestServiceServer(srv, &testsrv.Service{})
-	healthpb.RegisterHealthServer(srv, health.NewServer())
+	return serveWith(t, p, func(srv *grpc.Server) {
+		testpb.RegisterTestServiceServer(srv, &testsrv.Service{})
+		healthpb.RegisterHealthServer(srv, health.NewServer())
+	})
+}
+
+// serveWith is serve with the given registrations and extra options.
+func serveWith(t *testing.T, p *policy.Policy, register func(*grpc.Server), opts ...grpc.ServerOption) *grpc.ClientConn {
+	t.Helper()
+	srv := grpc.NewServer(append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(p.UnaryServerInterceptor()),
+		grpc.ChainStreamInterceptor(p.StreamServerInterceptor())}, opts...)...)
+	register(srv)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

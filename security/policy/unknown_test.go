@@ -2,14 +2,12 @@ package policy_test
 
 import (
 	"context"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
@@ -28,24 +26,10 @@ func TestUnknownHandlerBorrowsNoExemption(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reached atomic.Int32
-	srv := grpc.NewServer(grpc.ChainUnaryInterceptor(p.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(p.StreamServerInterceptor()),
-		grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
-			reached.Add(1)
-			return status.Error(codes.Unimplemented, "proxy: no backend")
-		}))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(lis); close(done) }()
-	t.Cleanup(func() { srv.Stop(); <-done })
-	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cc.Close() })
+	cc := serveWith(t, p, func(*grpc.Server) {}, grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
+		reached.Add(1)
+		return status.Error(codes.Unimplemented, "proxy: no backend")
+	}))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{}); status.Code(err) != codes.PermissionDenied {
