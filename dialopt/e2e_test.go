@@ -178,16 +178,16 @@ func TestRetry(t *testing.T) {
 	}
 }
 
+// closedPort is a loopback address nothing listens on: port 1 (tcpmux) is
+// never served on a test machine. (Closing a listener and reusing its port
+// races with parallel tests that may be given the same port.)
+const closedPort = "127.0.0.1:1"
+
 func TestServiceConfigJSON(t *testing.T) {
 	t.Parallel()
 	// WaitForReady from the typed config: a call to a server that is not up
 	// yet waits instead of failing fast.
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	_ = lis.Close()
+	addr := closedPort
 	wfr := true
 	cc, err := dialopt.NewClient(addr, dialopt.WithInsecure(), dialopt.WithMethodConfig(dialopt.MethodConfig{
 		Service: "grpc.testing.TestService", WaitForReady: &wfr, Timeout: 150 * time.Millisecond,
@@ -320,13 +320,7 @@ func TestWaitReady(t *testing.T) {
 	if err := dialopt.WaitReady(ctxTimeout(t), s.Dial(t, dopts...)); err != nil {
 		t.Fatalf("WaitReady on a live server: %v", err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	_ = lis.Close()
-	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	cc, err := grpc.NewClient(closedPort, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
