@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -222,32 +221,10 @@ func (r *Reloader) same(s [3]os.FileInfo) bool {
 // refused like any other bad file.
 const MaxFileSize = 4 << 20
 
-// readFile reads path, refusing a file that is not regular or is larger
-// than MaxFileSize (checked again while reading: it may grow).
+// readFile reads one of the Reloader's files (a regular file of at most
+// MaxFileSize bytes).
 func readFile(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
-	}
-	if fi.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d bytes a certificate, key or CA file may have (MaxFileSize)", path, fi.Size(), MaxFileSize)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%s has more than the %d bytes a certificate, key or CA file may have (MaxFileSize)", path, MaxFileSize)
-	}
-	return b, nil
+	return lazyfile.Read(path, MaxFileSize, "a certificate, key or CA file", "MaxFileSize")
 }
 
 // load reads and checks all three files.

@@ -13,6 +13,8 @@
 package lazyfile
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -57,4 +59,36 @@ func Changed(old, fi os.FileInfo) bool {
 		return old != fi
 	}
 	return !fi.ModTime().Equal(old.ModTime()) || fi.Size() != old.Size() || !os.SameFile(fi, old)
+}
+
+// Read reads path, a regular file of at most max bytes: a FIFO would block
+// the caller (a handshake, say) and a device could be endless, so both are
+// refused, as is a larger file (checked again while reading: it may grow).
+// what ("a policy file") and limit (the caller's constant, "MaxFileSize")
+// word the errors: "<path> is 5000 bytes, more than the 4096 bytes a policy
+// file may have (MaxFileSize)".
+func Read(path string, max int64, what, limit string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	if fi.Size() > max {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d bytes %s may have (%s)", path, fi.Size(), max, what, limit)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s has more than the %d bytes %s may have (%s)", path, max, what, limit)
+	}
+	return b, nil
 }

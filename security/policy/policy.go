@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -132,17 +131,9 @@ const MaxFileSize = 1 << 20
 // load reads the file and installs its policy. p.gate is entered (or p is new).
 func (p *Policy) load(fi os.FileInfo) error {
 	p.stamp = fi
-	if !fi.Mode().IsRegular() {
-		// Reading a FIFO would block the call that looks at the file; a
-		// device could be endless.
-		return fmt.Errorf("policy: %s is not a regular file (%s)", p.path, fi.Mode().Type())
-	}
-	if fi.Size() > MaxFileSize {
-		return fmt.Errorf("policy: %s is %d bytes, more than the %d bytes a policy file may have (MaxFileSize)", p.path, fi.Size(), MaxFileSize)
-	}
-	b, err := readLimited(p.path)
+	b, err := lazyfile.Read(p.path, MaxFileSize, "a policy file", "MaxFileSize")
 	if err != nil {
-		return err
+		return fmt.Errorf("policy: %w", err)
 	}
 	if bytes.Equal(b, p.content) {
 		return nil
@@ -154,24 +145,6 @@ func (p *Policy) load(fi os.FileInfo) error {
 	p.content = b
 	p.engine.Store(e)
 	return nil
-}
-
-// readLimited reads path, refusing more than MaxFileSize bytes (the file may
-// have grown since it was looked at).
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
-	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("policy: %s has more than the %d bytes a policy file may have (MaxFileSize)", path, MaxFileSize)
-	}
-	return b, nil
 }
 
 // current returns the engine for a call starting now.
