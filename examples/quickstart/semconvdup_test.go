@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -32,33 +31,8 @@ func TestPrometheusSemconvDup(t *testing.T) {
 	defer cancel()
 	cmd := exec.Command(bin, "-server", "127.0.0.1:0", "-metrics", "127.0.0.1:0", "-grace", "0")
 	cmd.Env = append(os.Environ(), "OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup")
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		exited <- cmd.Wait()
-	}()
-	finished := false
-	defer func() {
-		if !finished {
-			_ = cmd.Process.Kill()
-			for range lines {
-			}
-			<-exited
-		}
-	}()
+	p := startProcess(t, cmd)
+	lines := p.lines
 	// The banner: "serving ... on ADDR (...)", then "  curl -s http://MADDR/metrics | grep rpc_server".
 	var grpcAddr, metricsAddr string
 	for metricsAddr == "" {
@@ -128,10 +102,7 @@ func TestPrometheusSemconvDup(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for range lines {
-	}
-	finished = true
-	if err := <-exited; err != nil {
+	if err := p.wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v (want status 0)", err)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -72,33 +71,8 @@ func testSignalDrain(t *testing.T, ctx context.Context, bin string, sig syscall.
 	defer cancel()
 	// -grace 0: nothing routes by health here; the drain order is the same.
 	cmd := exec.Command(bin, "-server", "127.0.0.1:0", "-grace", "0", "-stop-timeout", "20s")
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		exited <- cmd.Wait() // after stdout is read to its end
-	}()
-	killed := false
-	defer func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-			for range lines {
-			}
-			<-exited
-		}
-	}()
+	p := startProcess(t, cmd)
+	lines := p.lines
 	var seen []string
 	waitLine := func(prefix string) string {
 		t.Helper()
@@ -175,10 +149,7 @@ func testSignalDrain(t *testing.T, ctx context.Context, bin string, sig syscall.
 	}
 
 	waitLine("drained: stopped")
-	for range lines {
-	}
-	killed = true
-	if err := <-exited; err != nil {
+	if err := p.wait(); err != nil {
 		t.Fatalf("exit after %v: %v (want exit status 0)", sig, err)
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 0 {
